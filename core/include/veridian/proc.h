@@ -1,0 +1,60 @@
+/*
+ * Processes: an address space in its own slot, threads, a parent and
+ * children, an exit status collected by wait().
+ *
+ *   proc_spawn() --> ALIVE --(last thread exits: proc_exit())--> ZOMBIE
+ *   ZOMBIE --(parent's proc_wait(), or no parent)--> freed
+ */
+#ifndef VERIDIAN_PROC_H
+#define VERIDIAN_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+#include <veridian/abi.h>
+#include <veridian/hal.h>
+#include <veridian/sched.h>
+#include <veridian/vm.h>
+
+struct process {
+	int64_t pid;
+	char name[16];
+	struct process *parent;   /* NULL once the parent is gone */
+	unsigned slot;            /* address-space slot index */
+	struct vm_space vs;
+	struct list threads;
+	unsigned nthreads;
+	struct list children;
+	struct list sibling_link; /* in parent->children */
+	struct list all_link;
+	bool zombie;
+	int exit_status;
+	struct waitq child_exit;  /* the parent waits here for children */
+};
+
+void proc_init(const void *initrd, size_t initrd_size);
+
+/* Start the program at `path` in the initrd with argument text `args`
+ * (space-separated, argv[0] first). parent may be NULL (init). */
+int proc_spawn(struct process *parent, const char *path, const char *args, int64_t *pid);
+
+/* The current process ends with `status` (all its threads). */
+noreturn void proc_exit(int status);
+
+/* Wait for a child (pid, or -1 for any) to end. Returns its pid and status. */
+int proc_wait(struct process *self, int64_t pid, int *status, int64_t *out_pid);
+
+/* Pages mapped into all live processes (for meminfo). */
+uint64_t proc_user_pages_total(void);
+
+uintptr_t proc_slot_base(const struct process *p);
+struct process *proc_current(void);
+
+/* Invariants: thread count matches the list; a zombie has no threads; a
+ * child is on its parent's list; the slot is owned by this process. */
+bool proc_check(const struct process *p);
+bool proc_check_all(void);
+
+#endif

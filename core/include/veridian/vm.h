@@ -1,0 +1,78 @@
+/*
+ * Virtual memory: x86-64 4-level page tables, built by the same code in
+ * both builds (in veridian-sim, sim/mmu.c walks them as the hardware would).
+ * Kernel accesses to user memory (vm_copy_*) walk the tables in software and
+ * honour the present, user, writable bits.
+ */
+#ifndef VERIDIAN_VM_H
+#define VERIDIAN_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PTE_P (1ull << 0)
+#define PTE_W (1ull << 1)
+#define PTE_U (1ull << 2)
+#define PTE_PS (1ull << 7)
+#define PTE_OWNED (1ull << 9) /* software bit: the frame belongs to this space */
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR_MASK 0x000ffffffffff000ull
+
+/* Protection of a user mapping. */
+#define VM_READ 1u
+#define VM_WRITE 2u
+#define VM_EXEC 4u
+
+/* An address space. Lock: none (single CPU, kernel not preemptible). */
+struct vm_space {
+	uint64_t pml4_pa;
+	uint64_t *pml4;        /* kernel-virtual address of the PML4 */
+	uint64_t table_pages;  /* page-table frames below the PML4 */
+	uint64_t mapped_pages; /* present user leaf entries */
+	uint64_t owned_pages;  /* of which own their frame (PTE_OWNED) */
+};
+
+/* A new space with the kernel's mappings and no user mappings. */
+int vm_space_init(struct vm_space *vs);
+
+/* Unmap everything (freeing owned frames) and free the tables. The space
+ * must not be active. */
+void vm_space_destroy(struct vm_space *vs);
+
+/* Map one user page. `owned`: the frame is freed on unmap. VR_EBUSY if the
+ * page is already mapped; VR_ENOMEM if a table cannot be allocated; VR_EINVAL
+ * for a misaligned or non-user address. */
+int vm_map(struct vm_space *vs, uintptr_t va, uint64_t pa, unsigned prot, bool owned);
+
+/* Allocate `npages` zeroed frames and map them at va (owned). On failure
+ * nothing stays mapped. */
+int vm_map_anon(struct vm_space *vs, uintptr_t va, size_t npages, unsigned prot);
+
+/* Remove one mapping; frees the frame if owned. VR_ENOENT if not mapped. */
+int vm_unmap(struct vm_space *vs, uintptr_t va);
+
+/* Look up a user virtual address: its leaf PTE (0 if not present). */
+uint64_t vm_lookup(const struct vm_space *vs, uintptr_t va);
+
+/* Kernel access to user memory, checked against the page tables as the
+ * user would be: VR_EFAULT if any byte is not mapped user (+writable). */
+int vm_copy_from_user(const struct vm_space *vs, void *dst, uintptr_t src, size_t n);
+int vm_copy_to_user(const struct vm_space *vs, uintptr_t dst, const void *src, size_t n);
+
+/* Is every byte of [va, va+n) mapped for the user (and writable if
+ * `write`)? The decoding half of a syscall calls this before acting. */
+bool vm_user_range_ok(const struct vm_space *vs, uintptr_t va, size_t n, bool write);
+
+/* Copy a NUL-terminated string of at most max-1 bytes. VR_E2BIG if no NUL
+ * within max bytes, VR_EFAULT for bad memory. Returns the length. */
+int vm_copy_str_from_user(const struct vm_space *vs, char *dst, uintptr_t src, size_t max);
+
+/* Is va in the canonical user half and page-aligned enough for mapping? */
+bool vm_is_user_addr(uintptr_t va);
+
+/* Invariants: counters equal what a walk of the tables finds; no user leaf
+ * in the kernel half; every intermediate entry is present+user+writable. */
+bool vm_space_check(const struct vm_space *vs);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * Frame allocator: one bitmap over the physical range spanned by the usable
+ * regions, a bit per 4 KiB frame (1 = used or not RAM).
+ *
+ * Invariants (checked by pmm_check):
+ *  1. free_pages == number of 0 bits in the bitmap.
+ *  2. Frames outside every usable region, the bitmap's own frames and frame
+ *     0 are 1 bits.
+ * Allocation is next-fit from a rotating hint, so repeated alloc/free pairs
+ * do not rescan the low frames every time.
+ */
+#include <veridian/klib.h>
+#include <veridian/pmm.h>
+
+static struct {
+	uint64_t base_pfn;  /* first frame covered by the bitmap */
+	uint64_t nframes;   /* frames covered */
+	uint64_t *bitmap;
+	uint64_t total_pages;
+	uint64_t free_pages;
+	uint64_t hint;      /* next-fit search start (index into frames) */
+} pmm;
+
+static bool bit_get(uint64_t i)
+{
+	return pmm.bitmap[i / 64] >> (i % 64) & 1;
+}
+
+static void bit_set(uint64_t i)
+{
+	pmm.bitmap[i / 64] |= 1ull << (i % 64);
+}
+
+static void bit_clear(uint64_t i)
+{
+	pmm.bitmap[i / 64] &= ~(1ull << (i % 64));
+}
+
+static void span_of(const struct boot_info *bi, uint64_t *lo, uint64_t *hi)
+{
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (uint32_t i = 0; i < bi->mem_count; i++) {
+		uint64_t b = ALIGN_UP(bi->mem[i].base, PAGE_SIZE);
+		uint64_t e = ALIGN_DOWN(bi->mem[i].base + bi->mem[i].size, PAGE_SIZE);
+		if (e <= b)
+			continue;
+		*lo = MIN(*lo, b);
+		*hi = MAX(*hi, e);
+	}
+}
+
+/* Find a usable region that can hold the bitmap; returns its start. */
+static uint64_t place_bitmap(const struct boot_info *bi, uint64_t bytes)
+{
+	for (uint32_t i = 0; i < bi->mem_count; i++) {
+		uint64_t b = ALIGN_UP(bi->mem[i].base, PAGE_SIZE);
+		uint64_t e = ALIGN_DOWN(bi->mem[i].base + bi->mem[i].size, PAGE_SIZE);
+		if (b == 0)
+			b = PAGE_SIZE; /* keep frame 0 out of everything */
+		if (e > b && e - b >= bytes)
+			return b;
+	}
+	return 0;
+}
+
+int pmm_init(const struct boot_info *bi)
+{
+	uint64_t lo, hi, bytes, at;
+
+	span_of(bi, &lo, &hi);
+	if (hi <= lo)
+		return VR_EINVAL;
+	pmm.base_pfn = lo >> PAGE_SHIFT;
+	pmm.nframes = (hi - lo) >> PAGE_SHIFT;
+	bytes = ALIGN_UP((pmm.nframes + 63) / 64 * 8, PAGE_SIZE);
+	at = place_bitmap(bi, bytes);
+	if (!at)
+		return VR_ENOMEM;
+	pmm.bitmap = phys_to_virt(at);
+	memset(pmm.bitmap, 0xff, bytes);
+	pmm.total_pages = pmm.free_pages = 0;
+	for (uint32_t i = 0; i < bi->mem_count; i++) {
+		uint64_t b = ALIGN_UP(bi->mem[i].base, PAGE_SIZE);
+		uint64_t e = ALIGN_DOWN(bi->mem[i].base + bi->mem[i].size, PAGE_SIZE);
+		for (uint64_t pa = b; pa < e; pa += PAGE_SIZE) {
+			uint64_t idx = (pa >> PAGE_SHIFT) - pmm.base_pfn;
+			if (pa == 0 || (pa >= at && pa < at + bytes) || !bit_get(idx))
+				continue; /* reserved, or listed twice */
+			bit_clear(idx);
+			pmm.free_pages++;
+		}
+	}
+	pmm.total_pages = pmm.free_pages;
+	pmm.hint = 0;
+	KCHECK(pmm_check());
+	return VR_OK;
+}
+
+/* Is [i, i+count) entirely free? Returns the index of the last used frame
+ * in it otherwise (so the search can skip past it), via *used. */
+static bool run_free(uint64_t i, size_t count, uint64_t *used)
+{
+	for (uint64_t j = i + count; j-- > i;) {
+		if (bit_get(j)) {
+			*used = j;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Search [from, to) for a free aligned run; returns its index or UINT64_MAX. */
+static uint64_t search(uint64_t from, uint64_t to, size_t count, size_t align)
+{
+	uint64_t i = ALIGN_UP(pmm.base_pfn + from, align) - pmm.base_pfn;
+
+	while (i + count <= to) {
+		uint64_t used;
+		if (count == 1 && pmm.bitmap[i / 64] == UINT64_MAX) {
+			i = ALIGN_UP(i + 1, 64); /* whole word used: skip it */
+			continue;
+		}
+		if (run_free(i, count, &used))
+			return i;
+		i = ALIGN_UP(pmm.base_pfn + used + 1, align) - pmm.base_pfn;
+	}
+	return UINT64_MAX;
+}
+
+uint64_t pmm_alloc(size_t count, size_t align)
+{
+	uint64_t i;
+
+	if (count == 0 || align == 0 || (align & (align - 1)) || count > pmm.free_pages)
+		return 0;
+	i = search(pmm.hint, pmm.nframes, count, align);
+	if (i == UINT64_MAX)
+		i = search(0, MIN(pmm.nframes, pmm.hint + count), count, align);
+	if (i == UINT64_MAX)
+		return 0;
+	for (uint64_t j = i; j < i + count; j++)
+		bit_set(j);
+	pmm.free_pages -= count;
+	pmm.hint = i + count;
+	uint64_t pa = (pmm.base_pfn + i) << PAGE_SHIFT;
+	memset(phys_to_virt(pa), 0, count * PAGE_SIZE);
+	KCHECK(pmm_check());
+	return pa;
+}
+
+void pmm_free(uint64_t pa, size_t count)
+{
+	uint64_t first = pa >> PAGE_SHIFT;
+
+	KASSERT(IS_ALIGNED(pa, PAGE_SIZE));
+	KASSERT(first >= pmm.base_pfn && first + count <= pmm.base_pfn + pmm.nframes);
+	for (uint64_t j = first - pmm.base_pfn; j < first - pmm.base_pfn + count; j++) {
+		if (!bit_get(j))
+			KPANIC("pmm_free: frame 0x%llx is not allocated",
+			       (unsigned long long)((pmm.base_pfn + j) << PAGE_SHIFT));
+		bit_clear(j);
+	}
+	pmm.free_pages += count;
+	KCHECK(pmm_check());
+}
+
+void pmm_get_stats(struct pmm_stats *st)
+{
+	st->total_pages = pmm.total_pages;
+	st->free_pages = pmm.free_pages;
+}
+
+/* Counting the whole bitmap is O(frames): fine for debug builds and tests
+ * at the sizes we run (128 MiB = 32768 frames = 512 words). */
+bool pmm_check(void)
+{
+	uint64_t free = 0;
+
+	if (!pmm.bitmap)
+		return false;
+	for (uint64_t w = 0; w < (pmm.nframes + 63) / 64; w++) {
+		uint64_t word = pmm.bitmap[w];
+		if (w == (pmm.nframes + 63) / 64 - 1 && pmm.nframes % 64)
+			word |= ~0ull << (pmm.nframes % 64); /* bits past the end count as used */
+		for (word = ~word; word; word &= word - 1)
+			free++; /* no popcount: libgcc is not linked on bare metal */
+	}
+	if (free != pmm.free_pages || pmm.free_pages > pmm.total_pages)
+		return false;
+	if (pmm.base_pfn == 0 && !bit_get(0))
+		return false;
+	return true;
+}

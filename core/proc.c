@@ -1,0 +1,321 @@
+/*
+ * Processes. Each process owns one address-space slot (abi.h): the trap
+ * page, the read-only info page (vr_start_info and argv), the ELF image and
+ * the stack all live inside it, at the same offsets in every process.
+ *
+ * Invariants (proc_check):
+ *  1. nthreads == length of `threads`; a zombie has no threads and no
+ *     address space.
+ *  2. A process with a parent is on the parent's children list.
+ *  3. slots[p->slot] == p while the process is alive.
+ */
+#include <veridian/console.h>
+#include <veridian/cpio.h>
+#include <veridian/elf.h>
+#include <veridian/kheap.h>
+#include <veridian/klib.h>
+#include <veridian/pmm.h>
+#include <veridian/proc.h>
+
+static struct {
+	const void *initrd;
+	size_t initrd_size;
+	uint64_t trap_page_pa;     /* shared by all processes, read+execute */
+	struct vm_space kernel_vs; /* active while no process is */
+	struct process *slots[VR_SLOT_COUNT];
+	unsigned next_slot;        /* round-robin, so slots are not reused at once */
+	struct list all;
+	int64_t next_pid;
+} procs;
+
+void proc_init(const void *initrd, size_t initrd_size)
+{
+	procs.initrd = initrd;
+	procs.initrd_size = initrd_size;
+	procs.trap_page_pa = pmm_alloc(1, 1);
+	if (!procs.trap_page_pa || vm_space_init(&procs.kernel_vs))
+		KPANIC("out of memory at boot");
+	hal_trap_page_fill(phys_to_virt(procs.trap_page_pa), PAGE_SIZE);
+	list_init(&procs.all);
+	procs.next_pid = 1;
+}
+
+uintptr_t proc_slot_base(const struct process *p)
+{
+	return VR_SLOT_BASE + (uintptr_t)p->slot * VR_SLOT_SIZE;
+}
+
+struct process *proc_current(void)
+{
+	return sched_current()->proc;
+}
+
+uint64_t proc_user_pages_total(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < VR_SLOT_COUNT; i++)
+		if (procs.slots[i])
+			n += procs.slots[i]->vs.owned_pages;
+	return n;
+}
+
+static int slot_alloc(struct process *p)
+{
+	for (unsigned i = 0; i < VR_SLOT_COUNT; i++) {
+		unsigned s = (procs.next_slot + i) % VR_SLOT_COUNT;
+		if (!procs.slots[s]) {
+			procs.slots[s] = p;
+			p->slot = s;
+			procs.next_slot = (s + 1) % VR_SLOT_COUNT;
+			return VR_OK;
+		}
+	}
+	return VR_EAGAIN;
+}
+
+/* Split `args` on spaces into the info page: vr_start_info, then the argv
+ * array, then the strings. Returns argc. */
+static int64_t build_info_page(char *page, uintptr_t page_va, const struct process *p,
+			       const char *args)
+{
+	struct vr_start_info *si = (struct vr_start_info *)page;
+	uint64_t *argv = (uint64_t *)(si + 1);
+	char *str = (char *)(argv + VR_ARGV_MAX + 1);
+	int64_t argc = 0;
+
+	for (const char *a = args; *a;) {
+		size_t n = 0;
+		while (*a == ' ')
+			a++;
+		while (a[n] && a[n] != ' ')
+			n++;
+		if (!n || argc == VR_ARGV_MAX)
+			break;
+		memcpy(str, a, n);
+		str[n] = '\0';
+		argv[argc++] = page_va + (uintptr_t)(str - page);
+		str += n + 1;
+		a += n;
+	}
+	argv[argc] = 0;
+	*si = (struct vr_start_info){
+		.magic = VR_START_MAGIC,
+		.trap_entry = proc_slot_base(p) + VR_SLOT_TRAP_OFF,
+		.image_base = proc_slot_base(p) + VR_SLOT_IMAGE_OFF,
+		.slot_base = proc_slot_base(p),
+		.pid = p->pid,
+		.argc = argc,
+		.argv = page_va + sizeof(*si),
+	};
+	return argc;
+}
+
+/* Build the address space of a new process; on error the caller destroys
+ * the space. */
+static int setup_space(struct process *p, const struct cpio_entry *file,
+		       const struct elf_image *img, const char *args)
+{
+	uintptr_t base = proc_slot_base(p);
+	uint64_t info_pa;
+	int err;
+
+	err = vm_map(&p->vs, base + VR_SLOT_TRAP_OFF, procs.trap_page_pa, VM_READ | VM_EXEC, false);
+	if (err)
+		return err;
+	info_pa = pmm_alloc(1, 1);
+	if (!info_pa)
+		return VR_ENOMEM;
+	build_info_page(phys_to_virt(info_pa), base + VR_SLOT_INFO_OFF, p, args);
+	err = vm_map(&p->vs, base + VR_SLOT_INFO_OFF, info_pa, VM_READ, true);
+	if (err) {
+		pmm_free(info_pa, 1);
+		return err;
+	}
+	err = elf_load(&p->vs, base + VR_SLOT_IMAGE_OFF, file->data, img);
+	if (err)
+		return err;
+	return vm_map_anon(&p->vs, base + VR_SLOT_STACK_TOP - VR_SLOT_STACK_SIZE,
+			   VR_SLOT_STACK_SIZE / PAGE_SIZE, VM_READ | VM_WRITE);
+}
+
+static void set_name(struct process *p, const char *path)
+{
+	const char *n = path;
+	for (const char *c = path; *c; c++)
+		if (*c == '/')
+			n = c + 1;
+	kstrlcpy(p->name, n, sizeof(p->name));
+}
+
+/* Undo a partly built process (never ran). */
+static void spawn_fail(struct process *p, bool have_space)
+{
+	if (have_space)
+		vm_space_destroy(&p->vs);
+	procs.slots[p->slot] = NULL;
+	kfree(p);
+}
+
+int proc_spawn(struct process *parent, const char *path, const char *args, int64_t *pid)
+{
+	struct cpio_entry file;
+	struct elf_image img;
+	struct process *p;
+	struct thread *t;
+	const char *why;
+	int err;
+
+	err = cpio_find(procs.initrd, procs.initrd_size, path, &file);
+	if (err)
+		return err;
+	err = elf_parse(file.data, file.size, &img, &why);
+	if (err) {
+		kprintf("kernel: cannot run %s: %s\n", path, why);
+		return err;
+	}
+	p = kzalloc(sizeof(*p));
+	if (!p)
+		return VR_ENOMEM;
+	if (slot_alloc(p)) {
+		kfree(p);
+		return VR_EAGAIN;
+	}
+	p->pid = procs.next_pid++;
+	set_name(p, path);
+	list_init(&p->threads);
+	list_init(&p->children);
+	list_init(&p->sibling_link);
+	waitq_init(&p->child_exit);
+	err = vm_space_init(&p->vs);
+	if (err) {
+		spawn_fail(p, false);
+		return err;
+	}
+	err = setup_space(p, &file, &img, args);
+	t = err ? NULL : thread_create_user(p, proc_slot_base(p) + VR_SLOT_IMAGE_OFF + img.entry,
+					    proc_slot_base(p) + VR_SLOT_STACK_TOP,
+					    proc_slot_base(p) + VR_SLOT_INFO_OFF);
+	if (!t) {
+		spawn_fail(p, true);
+		return err ? err : VR_ENOMEM;
+	}
+	list_push_back(&p->threads, &t->proc_link);
+	p->nthreads = 1;
+	p->parent = parent;
+	if (parent)
+		list_push_back(&parent->children, &p->sibling_link);
+	list_push_back(&procs.all, &p->all_link);
+	KCHECK(proc_check(p) && vm_space_check(&p->vs));
+	sched_make_runnable(t);
+	*pid = p->pid;
+	return VR_OK;
+}
+
+static void proc_free(struct process *p)
+{
+	list_remove(&p->all_link);
+	list_remove(&p->sibling_link);
+	kfree(p);
+}
+
+/* Children outlive their parent as orphans; dead orphans are freed. */
+static void orphan_children(struct process *p)
+{
+	struct list *l;
+
+	while ((l = list_pop_front(&p->children))) {
+		struct process *c = container_of(l, struct process, sibling_link);
+		c->parent = NULL;
+		if (c->zombie)
+			proc_free(c);
+	}
+}
+
+noreturn void proc_exit(int status)
+{
+	struct thread *t = sched_current();
+	struct process *p = t->proc;
+
+	KASSERT(p && p->nthreads == 1); /* one thread per process for now */
+	hal_vm_activate(procs.kernel_vs.pml4_pa);
+	vm_space_destroy(&p->vs);
+	procs.slots[p->slot] = NULL;
+	list_remove(&t->proc_link);
+	p->nthreads = 0;
+	p->zombie = true;
+	p->exit_status = status;
+	orphan_children(p);
+	/* t->proc must not outlive p: the scheduler compares it with the next
+	 * thread's process, and p's memory may be reused at once. */
+	t->proc = NULL;
+	if (p->parent)
+		sched_wake_all(&p->parent->child_exit);
+	else
+		proc_free(p);
+	KCHECK(proc_check_all());
+	sched_exit();
+}
+
+static struct process *find_child(struct process *self, int64_t pid, bool *any)
+{
+	struct list *l;
+
+	*any = false;
+	list_for_each(l, &self->children) {
+		struct process *c = container_of(l, struct process, sibling_link);
+		if (pid != -1 && c->pid != pid)
+			continue;
+		*any = true;
+		if (c->zombie)
+			return c;
+	}
+	return NULL;
+}
+
+int proc_wait(struct process *self, int64_t pid, int *status, int64_t *out_pid)
+{
+	for (;;) {
+		bool any;
+		struct process *c = find_child(self, pid, &any);
+
+		if (c) {
+			*status = c->exit_status;
+			*out_pid = c->pid;
+			proc_free(c);
+			return VR_OK;
+		}
+		if (!any)
+			return VR_ECHILD;
+		sched_block(&self->child_exit);
+	}
+}
+
+bool proc_check(const struct process *p)
+{
+	const struct list *l;
+	unsigned n = 0;
+	bool on_parent = p->parent == NULL;
+
+	list_for_each(l, &p->threads)
+		n++;
+	if (n != p->nthreads || (p->zombie && (n || p->vs.pml4)))
+		return false;
+	if (!p->zombie && procs.slots[p->slot] != p)
+		return false;
+	if (p->parent) {
+		list_for_each(l, &p->parent->children)
+			on_parent |= l == &p->sibling_link;
+	}
+	return on_parent;
+}
+
+bool proc_check_all(void)
+{
+	struct list *l;
+
+	list_for_each(l, &procs.all)
+		if (!proc_check(container_of(l, struct process, all_link)))
+			return false;
+	return true;
+}

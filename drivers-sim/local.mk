@@ -1,0 +1,1 @@
+# drivers-sim: fragment of the top-level Makefile.am

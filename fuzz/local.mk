@@ -1,0 +1,1 @@
+# fuzz: fragment of the top-level Makefile.am

@@ -1,0 +1,1 @@
+# host/linux: fragment of the top-level Makefile.am

@@ -1,0 +1,1 @@
+# services: fragment of the top-level Makefile.am

@@ -1,0 +1,1 @@
+# sim: fragment of the top-level Makefile.am
