@@ -1,1 +1,3 @@
-# docs: fragment of the top-level Makefile.am
+# docs/: architecture, syscalls, debugging, performance.
+EXTRA_DIST += docs/README.md docs/architecture.md docs/syscalls.md docs/debugging.md \
+	docs/perf.md

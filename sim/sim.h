@@ -16,6 +16,7 @@
 
 #include <uv.h>
 
+#include <veridian/abi.h>
 #include <veridian/hal.h>
 
 /* ---- RAM (ram.c) ---------------------------------------------------------- */

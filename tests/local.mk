@@ -1,1 +1,9 @@
-# tests: fragment of the top-level Makefile.am
+# tests/: unit tests (tests/unit/local.mk) and system tests (tests/system/).
+# Each host's fragment adds its own system tests; the ones here check the
+# tree's structure.
+include tests/unit/local.mk
+
+TESTS += tests/system/core-freestanding.sh tests/system/core-sources.sh \
+	tests/system/syscall-docs.sh
+EXTRA_DIST += tests/README.md tests/system/core-freestanding.sh tests/system/core-sources.sh \
+	tests/system/lib.sh tests/system/syscall-docs.sh

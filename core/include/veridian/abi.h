@@ -66,7 +66,13 @@ enum vr_error {
 #define VR_ERROR_ENUM(name, value, text) name = value,
 	VR_ERRORS(VR_ERROR_ENUM)
 #undef VR_ERROR_ENUM
-	VR_ERROR_COUNT = 13 /* number of codes including VR_OK; checked by tests */
+};
+
+/* Number of codes, VR_OK included. */
+enum {
+#define VR_ERROR_ONE(name, value, text) +1
+	VR_ERROR_COUNT = 1 VR_ERRORS(VR_ERROR_ONE)
+#undef VR_ERROR_ONE
 };
 
 /* Text for an error code; "unknown error" for anything else. */

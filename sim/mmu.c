@@ -1,0 +1,248 @@
+/*
+ * The simulated MMU: a software walker of x86-64 4-level page tables (the
+ * "hardware"), and the host mirror that plays the TLB.
+ *
+ * User code runs natively in the host process, so the host's own page
+ * tables must say what the kernel's page tables say. hal_vm_invalidate()
+ * re-walks the changed pages and maps each present user page at the SAME
+ * virtual address, from the RAM memfd at its physical address, with the
+ * protection of its PTE. Everything else in the slot area is a PROT_NONE
+ * reservation, so a user access the tables forbid takes a host SIGSEGV,
+ * which host/linux turns into a page fault for the kernel.
+ *
+ * Invariants:
+ *  1. The slot area [VR_SLOT_BASE, + VR_SLOT_COUNT * VR_SLOT_SIZE) is
+ *     reserved at start; only this file maps anything there.
+ *  2. owner[n] is the pml4 of the last hal_vm_invalidate() in slot n.
+ *  3. Default mode: every slot mirrors its owner's tables at all times.
+ *     Strict mode: only slots whose owner is the active pml4 are mirrored
+ *     (exposed[n]); all others are PROT_NONE.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "sim/sim.h"
+
+#define SLOT_AREA_END (VR_SLOT_BASE + (uint64_t)VR_SLOT_COUNT * VR_SLOT_SIZE)
+#define USER_VA_END 0x800000000000ull
+
+static struct {
+	bool strict;
+	bool warned_outside;
+	uint64_t active;
+	uint64_t owner[VR_SLOT_COUNT];
+	bool exposed[VR_SLOT_COUNT];
+	struct sim_mmu_stats stats;
+} mmu;
+
+static unsigned pt_index(uint64_t va, int level)
+{
+	return (unsigned)(va >> (12 + 9 * level)) & 511u;
+}
+
+bool sim_mmu_walk(uint64_t pml4_pa, uint64_t va, struct sim_walk *w)
+{
+	uint64_t table_pa = pml4_pa;
+	bool writable = true, user = true, exec = true;
+
+	if (va >= USER_VA_END)
+		return false; /* the upper half holds no user mappings */
+	for (int level = 3; level >= 0; level--) {
+		const uint64_t *table = sim_ram_ptr(table_pa & SIM_PTE_ADDR, VR_PAGE_SIZE);
+		uint64_t e;
+
+		if (!table)
+			return false;
+		e = table[pt_index(va, level)];
+		if (!(e & SIM_PTE_P))
+			return false;
+		writable = writable && (e & SIM_PTE_W);
+		user = user && (e & SIM_PTE_U);
+		exec = exec && !(e & SIM_PTE_NX);
+		if (level == 0 || ((level == 1 || level == 2) && (e & SIM_PTE_PS))) {
+			uint64_t size = 1ull << (12 + 9 * level);
+			/* bit 12 of a large-page entry is PAT, not address */
+			uint64_t base = e & SIM_PTE_ADDR & ~(size - 1);
+
+			*w = (struct sim_walk){ .pte = e, .pa = base + (va & (size - 1)),
+						.page_size = size, .writable = writable,
+						.user = user, .exec = exec };
+			return true;
+		}
+		table_pa = e;
+	}
+	return false;
+}
+
+int sim_mmu_slot_of(uintptr_t va)
+{
+	if (va < VR_SLOT_BASE || va >= SLOT_AREA_END)
+		return -1;
+	return (int)((va - VR_SLOT_BASE) / VR_SLOT_SIZE);
+}
+
+uint64_t sim_mmu_slot_owner(int slot)
+{
+	return slot >= 0 && slot < (int)VR_SLOT_COUNT ? mmu.owner[slot] : 0;
+}
+
+void sim_mmu_get_stats(struct sim_mmu_stats *st)
+{
+	*st = mmu.stats;
+}
+
+static void host_map(uintptr_t va, uint64_t len, int prot, uint64_t pa, bool ram)
+{
+	int flags = MAP_FIXED | (ram ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+	void *p = mmap((void *)va, len, prot, flags, ram ? sim_ram_fd() : -1,
+		       ram ? (off_t)pa : 0);
+
+	mmu.stats.host_maps++;
+	if (p == MAP_FAILED) {
+		/* The mirror is now wrong: user code could see stale memory. */
+		fprintf(stderr, "veridian-sim: mmu: mmap(%#lx, %#llx) failed: %s\n",
+			(unsigned long)va, (unsigned long long)len, strerror(errno));
+		hal_panic_halt();
+	}
+}
+
+/* What the host mirror must show for the user page at va: false if it must
+ * be inaccessible, else its physical address and protection. */
+static bool mirror_of(uint64_t pml4_pa, uint64_t va, uint64_t *pa, int *prot)
+{
+	struct sim_walk w;
+
+	if (!sim_mmu_walk(pml4_pa, va, &w) || !w.user)
+		return false;
+	if (!sim_ram_ptr(w.pa & ~(VR_PAGE_SIZE - 1), VR_PAGE_SIZE))
+		return false; /* device or absent memory: nothing to show */
+	*pa = w.pa & ~(VR_PAGE_SIZE - 1);
+	*prot = PROT_READ | (w.writable ? PROT_WRITE : 0) | (w.exec ? PROT_EXEC : 0);
+	return true;
+}
+
+/* Mirror [va, end) (page-aligned, inside the slot area) from pml4_pa, one
+ * mmap per run of pages that are contiguous in RAM with one protection. */
+static void mirror_range(uint64_t pml4_pa, uint64_t va, uint64_t end)
+{
+	while (va < end) {
+		uint64_t pa, npa, len = VR_PAGE_SIZE;
+		int prot, nprot;
+		bool present = mirror_of(pml4_pa, va, &pa, &prot);
+
+		while (va + len < end) {
+			bool next = mirror_of(pml4_pa, va + len, &npa, &nprot);
+			if (next != present || (present && (nprot != prot || npa != pa + len)))
+				break;
+			len += VR_PAGE_SIZE;
+		}
+		host_map(va, len, present ? prot : PROT_NONE, present ? pa : 0, present);
+		va += len;
+	}
+}
+
+static void warn_outside(uint64_t va)
+{
+	if (mmu.warned_outside)
+		return;
+	mmu.warned_outside = true;
+	fprintf(stderr, "veridian-sim: mmu: user mapping at %#llx lies outside the slot area "
+		"[%#llx, %#llx) and cannot be mirrored; user code faults there\n",
+		(unsigned long long)va, VR_SLOT_BASE, (unsigned long long)SLOT_AREA_END);
+}
+
+void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
+{
+	uint64_t start = va & ~(VR_PAGE_SIZE - 1);
+	uint64_t end = (va + len + VR_PAGE_SIZE - 1) & ~(VR_PAGE_SIZE - 1);
+
+	mmu.stats.invalidations++;
+	if (start < VR_SLOT_BASE || end > SLOT_AREA_END || end < start) {
+		warn_outside(va);
+		return;
+	}
+	for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++)
+		mmu.owner[s] = pml4_pa;
+	if (mmu.strict && pml4_pa != mmu.active)
+		return; /* mirrored when that space is activated */
+	mirror_range(pml4_pa, start, end);
+	if (mmu.strict)
+		for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++)
+			mmu.exposed[s] = true;
+}
+
+/* Call leaf(va, size) for each present entry under `table_pa` at `level`
+ * that covers part of [lo, hi); `base` is the address the table maps. */
+static void for_each_leaf(uint64_t table_pa, int level, uint64_t base, uint64_t lo,
+			  uint64_t hi, void (*leaf)(uint64_t va, uint64_t size, uint64_t pml4),
+			  uint64_t pml4)
+{
+	const uint64_t *table = sim_ram_ptr(table_pa & SIM_PTE_ADDR, VR_PAGE_SIZE);
+	uint64_t span = 1ull << (12 + 9 * level);
+
+	if (!table)
+		return;
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t va = base + i * span;
+		uint64_t e = table[i];
+
+		if (va + span <= lo || va >= hi || !(e & SIM_PTE_P))
+			continue;
+		if (level == 0 || (e & SIM_PTE_PS))
+			leaf(va, span, pml4);
+		else
+			for_each_leaf(e, level - 1, va, lo, hi, leaf, pml4);
+	}
+}
+
+static void expose_leaf(uint64_t va, uint64_t size, uint64_t pml4)
+{
+	mirror_range(pml4, va, va + size);
+}
+
+/* Strict mode: hide slot s, or mirror its owner's present pages. */
+static void set_exposed(int s, bool expose)
+{
+	uint64_t base = VR_SLOT_BASE + (uint64_t)s * VR_SLOT_SIZE;
+
+	if (mmu.exposed[s])
+		host_map(base, VR_SLOT_SIZE, PROT_NONE, 0, false);
+	mmu.exposed[s] = expose;
+	if (expose)
+		for_each_leaf(mmu.owner[s], 3, 0, base, base + VR_SLOT_SIZE, expose_leaf,
+			      mmu.owner[s]);
+}
+
+void hal_vm_activate(uint64_t pml4_pa)
+{
+	mmu.stats.activations++;
+	if (pml4_pa == mmu.active)
+		return;
+	mmu.active = pml4_pa;
+	if (!mmu.strict)
+		return; /* every process stays mapped: no host call on a switch */
+	for (int s = 0; s < (int)VR_SLOT_COUNT; s++) {
+		bool mine = mmu.owner[s] && mmu.owner[s] == pml4_pa;
+		if (mine || mmu.exposed[s])
+			set_exposed(s, mine);
+	}
+}
+
+int sim_mmu_init(bool strict)
+{
+	uint64_t len = SLOT_AREA_END - VR_SLOT_BASE;
+	void *p = mmap((void *)VR_SLOT_BASE, len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED || p != (void *)VR_SLOT_BASE) {
+		fprintf(stderr, "veridian-sim: cannot reserve the user slot area [%#llx, %#llx): %s\n",
+			VR_SLOT_BASE, (unsigned long long)SLOT_AREA_END,
+			p == MAP_FAILED ? strerror(errno) : "the kernel placed it elsewhere");
+		return -1;
+	}
+	mmu.strict = strict;
+	return 0;
+}

@@ -1,0 +1,1 @@
+# tests/unit: fragment (owned by the unit-test work)
