@@ -3,6 +3,7 @@
 # checks the two archives' members).
 CORE_SOURCES = \
 	core/klib.c \
+	core/cap.c \
 	core/pmm.c \
 	core/kheap.c \
 	core/vm.c \
@@ -17,6 +18,7 @@ CORE_SOURCES = \
 CORE_HDRS = \
 	core/include/veridian/abi.h \
 	core/include/veridian/hal.h \
+	core/include/veridian/cap.h \
 	core/include/veridian/klib.h \
 	core/include/veridian/pmm.h \
 	core/include/veridian/kheap.h \

@@ -4,7 +4,7 @@
  * the console and the timer, and start the kernel.
  *
  * Usable RAM is every "available" (E820 type 1) range of the loader's map,
- * clipped to [1 MiB, 4 GiB) (the identity map of boot.S ends at 4 GiB; the
+ * clipped to [1 MiB, 4 GiB) (the identity map of start.S ends at 4 GiB; the
  * first MiB holds firmware data), shrunk to whole pages, minus every range
  * still in use: the kernel image, the initrd, and the loader's structures.
  * Everything the kernel keeps (the command line) is copied into the image
@@ -17,7 +17,7 @@
 #include "x86.h"
 
 #define MB2_BOOTLOADER_MAGIC 0x36d76289
-#define PVH_BOOT_MARKER 0 /* what boot.S passes as magic for PVH */
+#define PVH_BOOT_MARKER 0 /* what start.S passes as magic for PVH */
 #define PVH_START_MAGIC 0x336ec578
 #define E820_RAM 1
 
@@ -281,7 +281,7 @@ bool x86_cmdline_has(const char *opt)
 }
 
 /*
- * Called by boot.S in long mode on the boot stack, interrupts off, with the
+ * Called by start.S in long mode on the boot stack, interrupts off, with the
  * value of eax at entry (multiboot2 magic, or PVH_BOOT_MARKER) and ebx.
  * Never returns: kernel_main() turns this stack into the idle thread's.
  */

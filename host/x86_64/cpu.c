@@ -1,7 +1,7 @@
 /*
  * CPU tables and modes: the TSS (kernel stack for traps from ring 3, IST
  * stacks for double fault and NMI/machine check), the IDT and the SYSCALL
- * MSRs. The GDT itself is static in boot.S; only its TSS descriptor is
+ * MSRs. The GDT itself is static in start.S; only its TSS descriptor is
  * built here. One CPU, set up once on the boot stack with interrupts off.
  */
 #include <veridian/hal.h>

@@ -14,7 +14,7 @@
 #define INVLPG_MAX_PAGES 32    /* beyond this, one CR3 reload is cheaper */
 #define FXSAVE_SIZE 512
 
-uintptr_t hal_physmap_base; /* 0: boot.S identity-maps [0, 4 GiB) */
+uintptr_t hal_physmap_base; /* 0: start.S identity-maps [0, 4 GiB) */
 
 extern const char x86_fpu_clean_state[];
 void x86_context_trampoline(void);
@@ -53,7 +53,7 @@ noreturn void hal_panic_halt(void)
 }
 
 /*
- * Build the frame hal_context_switch (trap.S) pops: at sp the address of the
+ * Build the frame hal_context_switch (entry.S) pops: at sp the address of the
  * callee-saved block, then a clean FXSAVE image, then r15 r14 r13 r12 rbx rbp
  * and the return address. The block sits just below the 16-aligned top, so
  * the trampoline calls entry(arg) with an ABI-aligned stack.
@@ -117,7 +117,7 @@ void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 		__asm__ volatile("invlpg (%0)" : : "r"(p) : "memory");
 }
 
-/* The trap function (trap.S) followed by int3 filler. */
+/* The trap function (entry.S) followed by int3 filler. */
 void hal_trap_page_fill(void *page, size_t size)
 {
 	size_t n = (size_t)(x86_trap_code_end - x86_trap_code_start);

@@ -18,8 +18,23 @@
 #define UART_LSR_DR 0x01   /* receive data ready */
 #define UART_LSR_THRE 0x20 /* transmit holding register empty */
 
+/* Bytes that arrived before x86_serial_init() (QEMU feeds stdin from the
+ * start); enabling the FIFO would discard them. Delivered by the first poll. */
+static char early_rx[16];
+static size_t early_rx_len;
+
+static bool rx_ready(void)
+{
+	uint8_t lsr = inb(COM1 + UART_LSR);
+
+	/* 0xff is "no UART" (floating bus), not "data ready". */
+	return lsr != 0xff && (lsr & UART_LSR_DR);
+}
+
 void x86_serial_init(void)
 {
+	while (early_rx_len < sizeof(early_rx) && rx_ready())
+		early_rx[early_rx_len++] = (char)inb(COM1 + UART_DATA);
 	outb(COM1 + UART_IER, 0x00); /* polled: no UART interrupts */
 	outb(COM1 + UART_LCR, 0x80); /* DLAB: divisor follows */
 	outb(COM1 + UART_DATA, 1);   /* 115200 = 115200 / 1 */
@@ -56,10 +71,13 @@ bool x86_serial_poll(void)
 	char buf[64];
 	size_t n = 0;
 	bool any = false;
-	uint8_t lsr;
 
-	/* 0xff is "no UART" (floating bus), not "data ready". */
-	while ((lsr = inb(COM1 + UART_LSR)) != 0xff && (lsr & UART_LSR_DR)) {
+	if (early_rx_len) {
+		kernel_console_input(early_rx, early_rx_len);
+		early_rx_len = 0;
+		any = true;
+	}
+	while (rx_ready()) {
 		buf[n++] = (char)inb(COM1 + UART_DATA);
 		if (n == sizeof(buf)) {
 			kernel_console_input(buf, n);

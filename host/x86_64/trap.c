@@ -1,5 +1,5 @@
 /*
- * Dispatch of interrupts and exceptions (entered from trap.S with a
+ * Dispatch of interrupts and exceptions (entered from entry.S with a
  * struct x86_trap_frame on the kernel stack, interrupts off).
  *
  *  - Timer interrupt: timer.c.

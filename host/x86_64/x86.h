@@ -1,6 +1,6 @@
 /*
  * host/x86_64 private interface: CPU instruction wrappers, the segment and
- * vector layout, the trap frame shared with trap.S, and the functions the
+ * vector layout, the trap frame shared with entry.S, and the functions the
  * files of this folder call in each other. Nothing outside host/x86_64
  * includes this header; core/ only sees hal.h.
  */
@@ -10,7 +10,7 @@
 /*
  * GDT selectors. The order is fixed by SYSCALL/SYSRET: STAR[47:32] = 0x08
  * gives kernel CS 0x08 and SS 0x10; STAR[63:48] = 0x10 gives user SS
- * 0x10+8 = 0x18 and user CS 0x10+16 = 0x20 (both with RPL 3). boot.S holds
+ * 0x10+8 = 0x18 and user CS 0x10+16 = 0x20 (both with RPL 3). start.S holds
  * the table; the TSS descriptor is filled in by cpu.c.
  */
 #define X86_SEL_KCODE 0x08
@@ -58,7 +58,7 @@
 #include <stdnoreturn.h>
 
 /*
- * What trap.S pushes on the kernel stack for every interrupt and exception,
+ * What entry.S pushes on the kernel stack for every interrupt and exception,
  * lowest address first. The stub pushes the vector (and a zero error code
  * where the CPU pushes none); the CPU pushes rip..ss.
  */
@@ -134,7 +134,7 @@ static inline void cpu_pause(void)
 	__asm__ volatile("pause");
 }
 
-/* ---- boot.S / linker script ---------------------------------------------- */
+/* ---- start.S / linker script ---------------------------------------------- */
 
 extern char x86_kernel_start[], x86_kernel_end[];
 extern char x86_initrd_start[], x86_initrd_end[];
@@ -142,7 +142,7 @@ extern uint64_t x86_gdt[];
 extern uint64_t x86_boot_pml4[];
 extern uint64_t x86_boot_tsc; /* TSC read at the first instruction of the kernel */
 
-/* ---- trap.S -------------------------------------------------------------- */
+/* ---- entry.S -------------------------------------------------------------- */
 
 extern char x86_vectors[]; /* 256 entry stubs, X86_VECTOR_STUB_SIZE bytes apart */
 extern char x86_trap_code_start[], x86_trap_code_end[];

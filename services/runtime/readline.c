@@ -1,9 +1,7 @@
 /*
  * Line input on the raw console. The kernel hands over bytes as typed (or
- * as a test pipes them in, possibly several lines per read), so this file
- * owns echo, editing and end-of-line folding. Bytes read past the end of a
- * line stay in `in` for the next call. Single-threaded by construction:
- * processes have one thread.
+ * as a test pipes them in), so this file owns echo, editing and end-of-line
+ * folding. Single-threaded by construction: processes have one thread.
  */
 #include "vrt.h"
 
@@ -18,8 +16,6 @@ enum {
 enum esc_state { ESC_NONE, ESC_SEEN, ESC_CSI };
 
 static struct {
-	char in[256];
-	size_t in_len, in_pos;
 	char echo[128];
 	size_t echo_len;
 	bool after_cr;        /* a '\n' right after '\r' is the same end of line */
@@ -42,22 +38,24 @@ static void echo(const char *s, size_t n)
 	}
 }
 
-/* Next input byte (0..255), blocking; echo is flushed before blocking. */
+/*
+ * Next input byte (0..255), blocking; pending echo is flushed first. Reads
+ * one byte per console_read on purpose: bytes after this line belong to
+ * whoever reads the console next (a program the shell starts, or the next
+ * shell after this one exits), so none may be held back in this process.
+ */
 static int next_byte(void)
 {
-	if (rl.in_pos == rl.in_len) {
-		long r;
+	unsigned char c;
+	long r;
 
-		echo_flush();
-		r = sys_console_read(rl.in, sizeof(rl.in));
-		if (r < 0)
-			return (int)r;
-		if (r == 0)
-			return VR_EAGAIN;
-		rl.in_len = (size_t)r;
-		rl.in_pos = 0;
-	}
-	return (unsigned char)rl.in[rl.in_pos++];
+	echo_flush();
+	r = sys_console_read((char *)&c, 1);
+	if (r < 0)
+		return (int)r;
+	if (r == 0)
+		return VR_EAGAIN;
+	return c;
 }
 
 /* Swallows the bytes of an escape sequence; true if c belonged to one. */

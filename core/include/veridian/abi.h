@@ -59,7 +59,13 @@ enum vr_syscall {
 	X(VR_EAGAIN, -9, "try again")                                     \
 	X(VR_ESRCH, -10, "no such process or thread")                     \
 	X(VR_ERANGE, -11, "value out of range")                           \
-	X(VR_EBUSY, -12, "resource busy")
+	X(VR_EBUSY, -12, "resource busy")                                 \
+	X(VR_ECAP_RANGE, -13, "capability index out of range")            \
+	X(VR_ECAP_STALE, -14, "stale capability (its slot was reused)")   \
+	X(VR_ECAP_EMPTY, -15, "empty capability slot")                    \
+	X(VR_ECAP_TYPE, -16, "capability names an object of another type") \
+	X(VR_ECAP_RIGHTS, -17, "capability lacks a required right")       \
+	X(VR_ECAP_EXPIRED, -18, "capability has expired")
 
 enum vr_error {
 	VR_OK = 0,

@@ -1,0 +1,1 @@
+# fuzz/cap: capability fuzz harness

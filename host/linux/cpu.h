@@ -1,0 +1,99 @@
+/*
+ * The simulated CPU of veridian-sim: the state shared between the assembly
+ * entry points (entry.S), the signal handlers and the C trap code.
+ * Private to host/linux. Included by entry.S, so only macros outside the
+ * !__ASSEMBLER__ part.
+ */
+#ifndef VERIDIAN_HOST_LINUX_CPU_H
+#define VERIDIAN_HOST_LINUX_CPU_H
+
+/* Offsets in struct sim_cpu. */
+#define CPU_KSTACK_TOP 0
+#define CPU_IN_USER 8
+
+/* Offsets in struct sim_uframe. */
+#define UF_RAX 0
+#define UF_RBX 8
+#define UF_RCX 16
+#define UF_RDX 24
+#define UF_RSI 32
+#define UF_RDI 40
+#define UF_RBP 48
+#define UF_R8 56
+#define UF_R9 64
+#define UF_R10 72
+#define UF_R11 80
+#define UF_R12 88
+#define UF_R13 96
+#define UF_R14 104
+#define UF_R15 112
+#define UF_RIP 120
+#define UF_RFLAGS 128
+#define UF_RSP 136
+#define UF_SIZE 208
+
+/* Bytes restore_user writes below the user's stack pointer (rdi, rflags,
+ * rip): user code has no red zone, so that area is free. */
+#define UF_BELOW_SP 24
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+#include <veridian/hal.h>
+
+/* The one CPU. in_user is read by signal handlers: a signal that finds it
+ * set interrupted user code (or the trap stub before it switched stacks),
+ * so its register state may be redirected into the kernel. */
+struct sim_cpu {
+	uintptr_t kstack_top;        /* current thread's kernel stack (hal_set_kernel_stack) */
+	volatile uint64_t in_user;
+	volatile uint64_t irq_pending; /* a tick arrived in kernel code (real time) */
+	volatile uint64_t traps;     /* entries from user mode, for the watchdog */
+};
+
+extern struct sim_cpu sim_cpu;
+
+enum sim_irq_reason {
+	SIM_IRQ_FAULT = 1,
+	SIM_IRQ_TICK,     /* real time: the periodic host timer */
+	SIM_IRQ_WATCHDOG, /* virtual time: user code ran too long without a trap */
+};
+
+/* The user register state saved when a signal interrupted user mode. It
+ * lives at the top of the thread's kernel stack (empty while in user mode),
+ * so it belongs to the thread even if the kernel switches threads. */
+struct sim_uframe {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags, rsp;
+	uint64_t reason; /* enum sim_irq_reason */
+	uint64_t pad;
+	struct hal_fault fault;
+};
+
+/* entry.S */
+void sim_trap_entry(void);
+void sim_irq_entry(void);
+void sim_context_start(void);
+noreturn void sim_user_enter(uintptr_t pc, uintptr_t sp, uintptr_t arg);
+
+/* trap.c: called from entry.S on the kernel stack. */
+int64_t sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		    uint64_t a4);
+void sim_irq_dispatch(struct sim_uframe *f);
+noreturn void sim_context_returned(void);
+
+/* trap.c: install the fault and timer signal handlers and the tick timer. */
+struct sim_trap_config {
+	int virtual_time;
+	int watchdog_ms;  /* user time without a trap before the watchdog fires */
+	int slice_ms;     /* virtual time charged to a thread the watchdog preempts */
+};
+int sim_trap_init(const struct sim_trap_config *cfg);
+void sim_trap_forget_stack(uintptr_t kstack_top);
+
+/* platform.c: restore the terminal; async-signal-safe. */
+void sim_host_restore_terminal(void);
+
+#endif
+#endif

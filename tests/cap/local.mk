@@ -1,0 +1,1 @@
+# tests/cap: capability unit tests
