@@ -112,6 +112,23 @@ void *kzalloc(size_t size)
 	return obj;
 }
 
+static bool is_object(const struct slab *s, const void *p)
+{
+	uintptr_t lo = (uintptr_t)s + first_object_offset(s->class_idx);
+	size_t sz = class_size(s->class_idx);
+
+	return (uintptr_t)p >= lo && ((uintptr_t)p - lo) % sz == 0 &&
+	       ((uintptr_t)p - lo) / sz < s->capacity;
+}
+
+static inline bool on_free_list(const struct slab *s, const void *p)
+{
+	for (void *const *o = s->free_list; o; o = *o)
+		if (o == p)
+			return true;
+	return false;
+}
+
 void kfree(void *p)
 {
 	struct slab *s;
@@ -120,6 +137,8 @@ void kfree(void *p)
 		return;
 	s = (struct slab *)ALIGN_DOWN((uintptr_t)p, PAGE_SIZE);
 	KASSERT(s->magic == SLAB_MAGIC);
+	KASSERT(is_object(s, p));
+	KCHECK(!on_free_list(s, p)); /* a double free would release a slab in use */
 	*(void **)p = s->free_list;
 	s->free_list = p;
 	heap.stats.objects--;

@@ -50,6 +50,11 @@ static void span_of(const struct boot_info *bi, uint64_t *lo, uint64_t *hi)
 	}
 }
 
+static uint64_t bitmap_bytes(void)
+{
+	return ALIGN_UP((pmm.nframes + 63) / 64 * 8, PAGE_SIZE);
+}
+
 /* Find a usable region that can hold the bitmap; returns its start. */
 static uint64_t place_bitmap(const struct boot_info *bi, uint64_t bytes)
 {
@@ -73,7 +78,7 @@ int pmm_init(const struct boot_info *bi)
 		return VR_EINVAL;
 	pmm.base_pfn = lo >> PAGE_SHIFT;
 	pmm.nframes = (hi - lo) >> PAGE_SHIFT;
-	bytes = ALIGN_UP((pmm.nframes + 63) / 64 * 8, PAGE_SIZE);
+	bytes = bitmap_bytes();
 	at = place_bitmap(bi, bytes);
 	if (!at)
 		return VR_ENOMEM;
@@ -118,7 +123,8 @@ static uint64_t search(uint64_t from, uint64_t to, size_t count, size_t align)
 	while (i + count <= to) {
 		uint64_t used;
 		if (count == 1 && pmm.bitmap[i / 64] == UINT64_MAX) {
-			i = ALIGN_UP(i + 1, 64); /* whole word used: skip it */
+			/* whole word used: skip it, keeping the run aligned */
+			i = ALIGN_UP(pmm.base_pfn + ALIGN_UP(i + 1, 64), align) - pmm.base_pfn;
 			continue;
 		}
 		if (run_free(i, count, &used))
@@ -175,7 +181,7 @@ void pmm_get_stats(struct pmm_stats *st)
  * at the sizes we run (128 MiB = 32768 frames = 512 words). */
 bool pmm_check(void)
 {
-	uint64_t free = 0;
+	uint64_t free = 0, bm;
 
 	if (!pmm.bitmap)
 		return false;
@@ -190,5 +196,9 @@ bool pmm_check(void)
 		return false;
 	if (pmm.base_pfn == 0 && !bit_get(0))
 		return false;
+	bm = (virt_to_phys(pmm.bitmap) >> PAGE_SHIFT) - pmm.base_pfn;
+	for (uint64_t i = bm; i < bm + bitmap_bytes() / PAGE_SIZE; i++)
+		if (!bit_get(i))
+			return false; /* invariant 2: the bitmap's own frames are used */
 	return true;
 }

@@ -136,6 +136,8 @@ static void reschedule(void)
 	struct thread *next = l ? container_of(l, struct thread, sched_link) : &sched.idle;
 
 	sched.need_resched = false;
+	if (prev == &sched.idle)
+		prev->state = VR_THREAD_RUNNABLE; /* never queued: runs when the queue is empty */
 	next->state = VR_THREAD_RUNNING;
 	sched.slice_end = hal_clock_ns() + SCHED_SLICE_NS;
 	if (next != prev) {
@@ -268,6 +270,8 @@ static bool on_list(const struct list *head, const struct list *node)
 
 static bool thread_check(const struct thread *t)
 {
+	if (t == &sched.idle)
+		return t->state == (t == sched.current ? VR_THREAD_RUNNING : VR_THREAD_RUNNABLE);
 	switch (t->state) {
 	case VR_THREAD_RUNNING:
 		return t == sched.current;

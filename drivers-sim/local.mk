@@ -1,1 +1,7 @@
-# drivers-sim: fragment of the top-level Makefile.am
+# drivers-sim/: device models of veridian-sim. Linked into veridian-sim
+# (host/linux/local.mk).
+DRIVERS_SIM_SOURCES = \
+	drivers-sim/console.h \
+	drivers-sim/console.c
+
+EXTRA_DIST += drivers-sim/README.md

@@ -78,7 +78,8 @@ static uint64_t load_initrd(const char *path, uint64_t *size_out)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		fprintf(stderr, "veridian-sim: cannot open initrd %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "veridian-sim: cannot open initrd %s: %s (build it with 'make', "
+			"or name one with --initrd=FILE)\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return 0;

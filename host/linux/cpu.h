@@ -69,6 +69,7 @@ struct sim_uframe {
 	uint64_t reason; /* enum sim_irq_reason */
 	uint64_t pad;
 	struct hal_fault fault;
+	uint64_t pad2; /* to a multiple of 16 bytes */
 };
 
 /* entry.S */

@@ -45,6 +45,8 @@ static uint64_t lapic_hz;  /* timer count rate after the divider */
 static uint64_t deadline = UINT64_MAX;
 static bool boot_time_reported;
 
+static void timer_program(void);
+
 static uint32_t lapic_read(unsigned reg)
 {
 	return lapic[reg / 4];
@@ -176,6 +178,7 @@ void x86_timer_init(void)
 	}
 	ns_mult = (1000000000ull << 32) / tsc_hz;
 	tsc_start = rdtsc();
+	timer_program(); /* first poll tick, taken once user code runs */
 	if (x86_cmdline_has("boottime")) {
 		x86_puts("veridian: tsc ");
 		x86_put_dec(tsc_hz / 1000);
@@ -255,9 +258,11 @@ void hal_idle(void)
 		bool input = x86_serial_poll();
 		bool timer = timer_check();
 
+		/* Always leave the one-shot running: it is also the UART
+		 * poll while user code runs. */
+		timer_program();
 		if (input || timer)
 			return;
-		timer_program();
 		/* sti's one-instruction shadow: an interrupt pending now
 		 * wakes the hlt instead of being taken before it. */
 		__asm__ volatile("sti; hlt; cli" : : : "memory");

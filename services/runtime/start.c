@@ -35,11 +35,17 @@ enum {
 	R_X86_64_RELATIVE = 8,
 };
 
-/* Provided by the linker; hidden so they are reached PC-relative. */
-extern const struct elf64_dyn _DYNAMIC[];
-extern const char __ehdr_start[];
+/*
+ * Provided by the linker. Explicitly hidden: an extern with default
+ * visibility is reached through a GOT entry (clang does so even in PIE
+ * code), and that entry is itself one of the relocations not yet applied.
+ */
+#define VRT_HIDDEN __attribute__((visibility("hidden")))
+extern VRT_HIDDEN const struct elf64_dyn _DYNAMIC[];
+extern VRT_HIDDEN const char __ehdr_start[];
 
-int main(int argc, char **argv);
+extern VRT_HIDDEN int main(int argc, char **argv);
+extern VRT_HIDDEN uint64_t vrt_trap_entry;
 
 const struct vr_start_info *vrt_start_info;
 uint64_t vrt_trap_entry;

@@ -4,7 +4,7 @@
  */
 #include "vrt.h"
 
-extern uint64_t vrt_trap_entry;
+extern __attribute__((visibility("hidden"))) uint64_t vrt_trap_entry; /* start.c */
 
 typedef long (*vrt_trap_fn)(long nr, long a0, long a1, long a2, long a3, long a4);
 

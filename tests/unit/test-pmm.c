@@ -265,19 +265,37 @@ static void test_bad_free_panics(void **state)
 	assert_true(pmm_check());
 }
 
-/* pmm_check notices a counter that disagrees with the bitmap, and frame 0
- * marked free. */
+/* pmm_check notices a counter that disagrees with the bitmap, and a free
+ * frame 0. */
 static void test_check_detects_corruption(void **state)
 {
+	struct boot_info bi = { .mem_count = 1 };
+
 	(void)state;
 	pmm.free_pages--;
 	assert_false(pmm_check());
 	pmm.free_pages++;
 	assert_true(pmm_check());
-	bit_clear(3);
+	bi.mem[0] = (struct boot_mem_region){ .base = 0, .size = 16 * PAGE_SIZE };
+	assert_int_equal(pmm_init(&bi), VR_OK);
+	bit_clear(0);
+	pmm.free_pages++;
 	assert_false(pmm_check());
-	bit_set(3);
-	assert_true(pmm_check());
+}
+
+/*
+ * Regression: pmm_check() did not verify its documented invariant 2 for the
+ * bitmap's own frames, so a bitmap frame marked free (and about to be handed
+ * out and zeroed, wiping the allocator) passed the check.
+ */
+static void test_regression_check_sees_free_bitmap_frame(void **state)
+{
+	uint64_t bm = (virt_to_phys(pmm.bitmap) >> PAGE_SHIFT) - pmm.base_pfn;
+
+	(void)state;
+	bit_clear(bm);
+	pmm.free_pages++;
+	assert_false(pmm_check());
 }
 
 /*
@@ -368,6 +386,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_double_free_panics, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_bad_free_panics, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_check_detects_corruption, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_regression_check_sees_free_bitmap_frame, setup,
+					teardown),
 	cmocka_unit_test_setup_teardown(test_regression_word_skip_keeps_alignment, setup,
 					teardown),
 	cmocka_unit_test_setup_teardown(test_random, setup, teardown),
