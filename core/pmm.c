@@ -6,8 +6,11 @@
  *  1. free_pages == number of 0 bits in the bitmap.
  *  2. Frames outside every usable region, the bitmap's own frames and frame
  *     0 are 1 bits.
- * Allocation is next-fit from a rotating hint, so repeated alloc/free pairs
- * do not rescan the low frames every time.
+ *  3. Every frame below `hint` is used.
+ * Allocation is first-fit, starting at a hint below which no frame is free
+ * (lowered by every free). Reusing the lowest frames keeps the working set
+ * small: in veridian-sim every frame touched for the first time costs a host
+ * page fault on the memfd.
  */
 #include <veridian/klib.h>
 #include <veridian/pmm.h>
@@ -18,7 +21,7 @@ static struct {
 	uint64_t *bitmap;
 	uint64_t total_pages;
 	uint64_t free_pages;
-	uint64_t hint;      /* next-fit search start (index into frames) */
+	uint64_t hint;      /* no free frame below this index */
 } pmm;
 
 static bool bit_get(uint64_t i)
@@ -142,13 +145,12 @@ uint64_t pmm_alloc(size_t count, size_t align)
 		return 0;
 	i = search(pmm.hint, pmm.nframes, count, align);
 	if (i == UINT64_MAX)
-		i = search(0, MIN(pmm.nframes, pmm.hint + count), count, align);
-	if (i == UINT64_MAX)
 		return 0;
 	for (uint64_t j = i; j < i + count; j++)
 		bit_set(j);
 	pmm.free_pages -= count;
-	pmm.hint = i + count;
+	if (i == pmm.hint)
+		pmm.hint = i + count;
 	uint64_t pa = (pmm.base_pfn + i) << PAGE_SHIFT;
 	memset(phys_to_virt(pa), 0, count * PAGE_SIZE);
 	KCHECK(pmm_check());
@@ -168,6 +170,7 @@ void pmm_free(uint64_t pa, size_t count)
 		bit_clear(j);
 	}
 	pmm.free_pages += count;
+	pmm.hint = MIN(pmm.hint, first - pmm.base_pfn);
 	KCHECK(pmm_check());
 }
 
@@ -175,6 +178,16 @@ void pmm_get_stats(struct pmm_stats *st)
 {
 	st->total_pages = pmm.total_pages;
 	st->free_pages = pmm.free_pages;
+}
+
+/* SWAR population count: __builtin_popcountll would need libgcc, which the
+ * bare-metal link does not have. */
+static unsigned popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
 /* Counting the whole bitmap is O(frames): fine for debug builds and tests
@@ -189,13 +202,18 @@ bool pmm_check(void)
 		uint64_t word = pmm.bitmap[w];
 		if (w == (pmm.nframes + 63) / 64 - 1 && pmm.nframes % 64)
 			word |= ~0ull << (pmm.nframes % 64); /* bits past the end count as used */
-		for (word = ~word; word; word &= word - 1)
-			free++; /* no popcount: libgcc is not linked on bare metal */
+		free += popcount64(~word);
 	}
 	if (free != pmm.free_pages || pmm.free_pages > pmm.total_pages)
 		return false;
 	if (pmm.base_pfn == 0 && !bit_get(0))
 		return false;
+	for (uint64_t w = 0; w < pmm.hint / 64; w++)
+		if (pmm.bitmap[w] != UINT64_MAX)
+			return false;
+	for (uint64_t i = ALIGN_DOWN(pmm.hint, 64); i < pmm.hint && i < pmm.nframes; i++)
+		if (!bit_get(i))
+			return false;
 	bm = (virt_to_phys(pmm.bitmap) >> PAGE_SHIFT) - pmm.base_pfn;
 	for (uint64_t i = bm; i < bm + bitmap_bytes() / PAGE_SIZE; i++)
 		if (!bit_get(i))
