@@ -160,9 +160,11 @@ int elf_parse(const void *data, size_t size, struct elf_image *img, const char *
 	return err;
 }
 
-/* Map one segment page by page, copying the file bytes that fall in each. */
+/* Map one segment page by page, copying the file bytes that fall in each.
+ * *done: the image offset below which every page is the loader's (segments
+ * come sorted, so that is where an unload must stop). */
 static int load_segment(struct vm_space *vs, uintptr_t base, const char *file,
-			const struct elf_segment *s)
+			const struct elf_segment *s, uint64_t *done)
 {
 	uint64_t first = ALIGN_DOWN(s->vaddr, PAGE_SIZE);
 	uint64_t end = ALIGN_UP(s->vaddr + s->memsz, PAGE_SIZE);
@@ -182,26 +184,33 @@ static int load_segment(struct vm_space *vs, uintptr_t base, const char *file,
 			pmm_free(pa, 1);
 			return err;
 		}
+		*done = page + PAGE_SIZE;
 	}
 	return VR_OK;
 }
 
-static void unload(struct vm_space *vs, uintptr_t base, const struct elf_image *img)
+/* Unmap the pages the loader mapped (below `done`), and only those: a page
+ * that was in the way (VR_EBUSY) belongs to someone else. */
+static void unload(struct vm_space *vs, uintptr_t base, const struct elf_image *img,
+		   uint64_t done)
 {
 	for (unsigned i = 0; i < img->nsegments; i++) {
 		const struct elf_segment *s = &img->seg[i];
-		for (uint64_t p = ALIGN_DOWN(s->vaddr, PAGE_SIZE); p < s->vaddr + s->memsz; p += PAGE_SIZE)
-			vm_unmap(vs, base + p); /* pages never mapped just return ENOENT */
+		for (uint64_t p = ALIGN_DOWN(s->vaddr, PAGE_SIZE);
+		     p < s->vaddr + s->memsz && p < done; p += PAGE_SIZE)
+			vm_unmap(vs, base + p);
 	}
 }
 
 int elf_load(struct vm_space *vs, uintptr_t base, const void *data, const struct elf_image *img)
 {
+	uint64_t done = 0;
+
 	KASSERT(IS_ALIGNED(base, PAGE_SIZE));
 	for (unsigned i = 0; i < img->nsegments; i++) {
-		int err = load_segment(vs, base, data, &img->seg[i]);
+		int err = load_segment(vs, base, data, &img->seg[i], &done);
 		if (err) {
-			unload(vs, base, img);
+			unload(vs, base, img, done);
 			return err;
 		}
 	}

@@ -4,6 +4,7 @@
 CORE_SOURCES = \
 	core/klib.c \
 	core/cap.c \
+	core/ipc.c \
 	core/pmm.c \
 	core/kheap.c \
 	core/vm.c \
@@ -19,6 +20,7 @@ CORE_HDRS = \
 	core/include/veridian/abi.h \
 	core/include/veridian/hal.h \
 	core/include/veridian/cap.h \
+	core/include/veridian/ipc.h \
 	core/include/veridian/klib.h \
 	core/include/veridian/pmm.h \
 	core/include/veridian/kheap.h \

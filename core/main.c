@@ -6,6 +6,7 @@
  */
 #include <veridian/console.h>
 #include <veridian/hal.h>
+#include <veridian/ipc.h>
 #include <veridian/kheap.h>
 #include <veridian/klib.h>
 #include <veridian/pmm.h>
@@ -38,6 +39,7 @@ noreturn void kernel_main(const struct boot_info *bi)
 		KPANIC("no initrd: nothing to run");
 	console_init();
 	sched_init();
+	ipc_init();
 	proc_init(phys_to_virt(bi->initrd_pa), bi->initrd_size);
 	err = proc_spawn(NULL, INIT_PATH, "init", &pid);
 	if (err)

@@ -12,6 +12,7 @@
 #include <veridian/console.h>
 #include <veridian/cpio.h>
 #include <veridian/elf.h>
+#include <veridian/ipc.h>
 #include <veridian/kheap.h>
 #include <veridian/klib.h>
 #include <veridian/pmm.h>
@@ -107,6 +108,7 @@ static int64_t build_info_page(char *page, uintptr_t page_va, const struct proce
 		.pid = p->pid,
 		.argc = argc,
 		.argv = page_va + sizeof(*si),
+		.ipc_buffer = proc_slot_base(p) + VR_SLOT_IPCBUF_OFF,
 	};
 	return argc;
 }
@@ -132,6 +134,9 @@ static int setup_space(struct process *p, const struct cpio_entry *file,
 		pmm_free(info_pa, 1);
 		return err;
 	}
+	err = vm_map_anon(&p->vs, base + VR_SLOT_IPCBUF_OFF, 1, VM_READ | VM_WRITE);
+	if (err)
+		return err;
 	err = elf_load(&p->vs, base + VR_SLOT_IMAGE_OFF, file->data, img);
 	if (err)
 		return err;
@@ -151,6 +156,8 @@ static void set_name(struct process *p, const char *path)
 /* Undo a partly built process (never ran). */
 static void spawn_fail(struct process *p, bool have_space)
 {
+	if (p->cs)
+		cspace_destroy(p->cs);
 	if (have_space)
 		vm_space_destroy(&p->vs);
 	procs.slots[p->slot] = NULL;
@@ -187,7 +194,8 @@ int proc_spawn(struct process *parent, const char *path, const char *args, int64
 	list_init(&p->children);
 	list_init(&p->sibling_link);
 	waitq_init(&p->child_exit);
-	err = vm_space_init(&p->vs);
+	p->cs = cspace_create(PROC_CSPACE_SLOTS);
+	err = p->cs ? vm_space_init(&p->vs) : VR_ENOMEM;
 	if (err) {
 		spawn_fail(p, false);
 		return err;
@@ -200,6 +208,7 @@ int proc_spawn(struct process *parent, const char *path, const char *args, int64
 		spawn_fail(p, true);
 		return err ? err : VR_ENOMEM;
 	}
+	t->ipc.buf_pa = vm_lookup(&p->vs, proc_slot_base(p) + VR_SLOT_IPCBUF_OFF) & PTE_ADDR_MASK;
 	list_push_back(&p->threads, &t->proc_link);
 	p->nthreads = 1;
 	p->parent = parent;
@@ -238,6 +247,11 @@ noreturn void proc_exit(int status)
 	struct process *p = t->proc;
 
 	KASSERT(p && p->nthreads == 1); /* one thread per process for now */
+	ipc_thread_exit(t);
+	/* Capabilities go first: objects they keep alive may wake threads of
+	 * other processes (VR_ECLOSED), never this one. */
+	cspace_destroy(p->cs);
+	p->cs = NULL;
 	hal_vm_activate(procs.kernel_vs.pml4_pa);
 	vm_space_destroy(&p->vs);
 	procs.slots[p->slot] = NULL;
@@ -299,7 +313,9 @@ bool proc_check(const struct process *p)
 
 	list_for_each(l, &p->threads)
 		n++;
-	if (n != p->nthreads || (p->zombie && (n || p->vs.pml4)))
+	if (n != p->nthreads || (p->zombie && (n || p->vs.pml4 || p->cs)))
+		return false;
+	if (!p->zombie && (!p->cs || !cspace_check(p->cs)))
 		return false;
 	if (!p->zombie && procs.slots[p->slot] != p)
 		return false;

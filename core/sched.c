@@ -82,6 +82,8 @@ struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t 
 	t->entry_pc = pc;
 	t->entry_sp = sp;
 	t->entry_arg = arg;
+	t->prio = THREAD_PRIO_DEFAULT;
+	waitq_init(&t->ipc.reply_wait);
 	list_init(&t->sched_link);
 	list_init(&t->proc_link);
 	list_push_back(&sched.all, &t->all_link);
@@ -167,15 +169,32 @@ void sched_yield(void)
 	reschedule();
 }
 
+static void enqueue_by_prio(struct waitq *wq, struct thread *t)
+{
+	struct list *pos;
+
+	list_for_each(pos, &wq->threads)
+		if (container_of(pos, struct thread, sched_link)->prio < t->prio)
+			break;
+	list_insert_before(pos, &t->sched_link);
+	t->waiting_on = wq;
+}
+
 void sched_block(struct waitq *wq)
 {
 	struct thread *t = sched.current;
 
 	KASSERT(t != &sched.idle);
 	t->state = VR_THREAD_BLOCKED;
-	t->waiting_on = wq;
-	list_push_back(&wq->threads, &t->sched_link);
+	enqueue_by_prio(wq, t);
 	reschedule();
+}
+
+void sched_requeue(struct thread *t, struct waitq *wq)
+{
+	KASSERT(t->state == VR_THREAD_BLOCKED);
+	list_remove(&t->sched_link);
+	enqueue_by_prio(wq, t);
 }
 
 void sched_wake_all(struct waitq *wq)

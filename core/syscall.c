@@ -6,6 +6,8 @@
  */
 #include <veridian/console.h>
 #include <veridian/hal.h>
+#include <veridian/ipc.h>
+#include <veridian/kheap.h>
 #include <veridian/klib.h>
 #include <veridian/pmm.h>
 #include <veridian/proc.h>
@@ -14,6 +16,7 @@
 #define CONSOLE_CHUNK 256u
 #define CONSOLE_WRITE_MAX 65536u
 #define PS_MAX 256u
+#define REVOKE_BUDGET 64u /* capabilities deleted per cap_revoke call */
 
 static struct vm_space *caller_vs(void)
 {
@@ -208,6 +211,211 @@ static int64_t sys_sleep(const struct syscall_args *a)
 
 	sched_sleep_until(until);
 	return VR_OK;
+}
+
+/* ---- Capabilities ---- */
+
+static struct cspace *caller_cs(void)
+{
+	return proc_current()->cs;
+}
+
+/* Decode a user-supplied handle. Handles are 32 bits; anything wider is
+ * out of range. */
+static int decode_cap(uint64_t h, enum kobj_type type, uint32_t rights, struct cap **out)
+{
+	if (h > UINT32_MAX)
+		return VR_ECAP_RANGE;
+	return cap_lookup(caller_cs(), (cap_handle_t)h, type, rights, hal_clock_ns(), out);
+}
+
+static int64_t sys_cap_identify(const struct syscall_args *a)
+{
+	struct cap_info ci;
+	struct vr_cap_info out;
+	int err;
+
+	if (a->a[0] > UINT32_MAX)
+		return VR_ECAP_RANGE;
+	if (!vm_user_range_ok(caller_vs(), a->a[1], sizeof(out), true))
+		return VR_EFAULT;
+	err = cap_identify(caller_cs(), (cap_handle_t)a->a[0], hal_clock_ns(), &ci);
+	if (err)
+		return err;
+	out = (struct vr_cap_info){ ci.type, ci.rights, ci.badge, ci.expiry };
+	vm_copy_to_user(caller_vs(), a->a[1], &out, sizeof(out));
+	return VR_OK;
+}
+
+static int64_t sys_cap_mint(const struct syscall_args *a)
+{
+	cap_handle_t out;
+	int err;
+
+	if (a->a[0] > UINT32_MAX)
+		return VR_ECAP_RANGE;
+	if (a->a[1] & ~(uint64_t)CAP_RIGHTS_ALL)
+		return VR_EINVAL;
+	err = cap_mint(caller_cs(), (cap_handle_t)a->a[0], caller_cs(), (uint32_t)a->a[1],
+		       a->a[2], a->a[3], hal_clock_ns(), &out);
+	return err ? err : (int64_t)out;
+}
+
+static int64_t sys_cap_copy(const struct syscall_args *a)
+{
+	cap_handle_t out;
+	int err;
+
+	if (a->a[0] > UINT32_MAX)
+		return VR_ECAP_RANGE;
+	err = cap_copy(caller_cs(), (cap_handle_t)a->a[0], caller_cs(), hal_clock_ns(), &out);
+	return err ? err : (int64_t)out;
+}
+
+static int64_t sys_cap_delete(const struct syscall_args *a)
+{
+	if (a->a[0] > UINT32_MAX)
+		return VR_ECAP_RANGE;
+	return cap_delete(caller_cs(), (cap_handle_t)a->a[0]);
+}
+
+static int64_t sys_cap_revoke(const struct syscall_args *a)
+{
+	struct cap *c;
+	unsigned done;
+	int err = decode_cap(a->a[0], KOBJ_NONE, CAP_DELETE, &c);
+
+	if (err)
+		return err;
+	return cap_revoke(caller_cs(), (cap_handle_t)a->a[0], REVOKE_BUDGET, &done);
+}
+
+/* Give the caller an original capability to a new object, or free it. */
+static int64_t install(struct kobj *obj, void (*undo)(void *))
+{
+	cap_handle_t h;
+	int err;
+
+	if (!obj)
+		return VR_ENOMEM;
+	err = cap_insert(caller_cs(), obj, CAP_RIGHTS_ALL, 0, &h);
+	if (err) {
+		undo(obj);
+		return err;
+	}
+	return (int64_t)h;
+}
+
+static void free_obj(void *obj)
+{
+	kfree(obj);
+}
+
+static int64_t sys_endpoint_create(const struct syscall_args *a)
+{
+	struct endpoint *ep = endpoint_create();
+
+	(void)a;
+	return install(ep ? &ep->obj : NULL, free_obj);
+}
+
+static int64_t sys_notification_create(const struct syscall_args *a)
+{
+	struct notification *n = notification_create();
+
+	(void)a;
+	return install(n ? &n->obj : NULL, free_obj);
+}
+
+/* ---- IPC ---- */
+
+static int decode_flags(uint64_t flags)
+{
+	return flags & ~(uint64_t)VR_IPC_NONBLOCK ? VR_EINVAL : VR_OK;
+}
+
+/* Decode a send or call: flags, the endpoint capability (WRITE; READ too
+ * for a call, which receives the reply), and the message. */
+static int decode_send(const struct syscall_args *a, uint32_t rights, struct cap **ep)
+{
+	int err = decode_flags(a->a[2]);
+
+	if (!err)
+		err = decode_cap(a->a[0], KOBJ_ENDPOINT, rights, ep);
+	if (!err)
+		err = ipc_check_message(*ep, a->a[1], hal_clock_ns());
+	return err;
+}
+
+static int64_t sys_ipc_send(const struct syscall_args *a)
+{
+	struct cap *ep;
+	int err = decode_send(a, CAP_WRITE, &ep);
+
+	return err ? err : ipc_send(ep, a->a[1], (unsigned)a->a[2], false);
+}
+
+static int64_t sys_ipc_call(const struct syscall_args *a)
+{
+	struct cap *ep;
+	int err = decode_send(a, CAP_WRITE | CAP_READ, &ep);
+
+	return err ? err : ipc_send(ep, a->a[1], (unsigned)a->a[2], true);
+}
+
+static int64_t sys_ipc_recv(const struct syscall_args *a)
+{
+	struct cap *ep;
+	int err = decode_flags(a->a[1]);
+
+	if (!err)
+		err = decode_cap(a->a[0], KOBJ_ENDPOINT, CAP_READ, &ep);
+	return err ? err : ipc_recv(container_of(ep->obj, struct endpoint, obj), (unsigned)a->a[1]);
+}
+
+static int64_t sys_ipc_reply(const struct syscall_args *a)
+{
+	int err = ipc_check_message(NULL, a->a[0], hal_clock_ns());
+
+	return err ? err : ipc_reply(a->a[0]);
+}
+
+/* The server loop: reply to the current caller (if any), then wait for the
+ * next message. Everything is decoded before the reply is sent. */
+static int64_t sys_ipc_reply_recv(const struct syscall_args *a)
+{
+	bool replying = sched_current()->ipc.reply_to != NULL;
+	struct cap *ep;
+	int err = decode_flags(a->a[2]);
+
+	if (!err)
+		err = decode_cap(a->a[0], KOBJ_ENDPOINT, CAP_READ, &ep);
+	if (!err && replying)
+		err = ipc_check_message(NULL, a->a[1], hal_clock_ns());
+	if (err)
+		return err;
+	if (replying)
+		ipc_reply(a->a[1]);
+	return ipc_recv(container_of(ep->obj, struct endpoint, obj), (unsigned)a->a[2]);
+}
+
+static int64_t sys_notify_signal(const struct syscall_args *a)
+{
+	struct cap *n;
+	int err = a->a[1] >> 63 ? VR_EINVAL : decode_cap(a->a[0], KOBJ_NOTIFICATION, CAP_WRITE, &n);
+
+	return err ? err : notify_signal(container_of(n->obj, struct notification, obj), a->a[1]);
+}
+
+static int64_t sys_notify_wait(const struct syscall_args *a)
+{
+	struct cap *n;
+	int err = decode_flags(a->a[1]);
+
+	if (!err)
+		err = decode_cap(a->a[0], KOBJ_NOTIFICATION, CAP_READ, &n);
+	return err ? err
+		   : notify_wait(container_of(n->obj, struct notification, obj), (unsigned)a->a[1]);
 }
 
 typedef int64_t (*syscall_fn)(const struct syscall_args *);

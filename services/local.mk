@@ -44,11 +44,16 @@ services_init_init_LDFLAGS = $(USER_LINKFLAGS)
 services_init_init_LDADD = $(USER_LIBS)
 
 # The shell's `help` lists the initramfs programs (there is no syscall to
-# list them at run time): programs.h is generated from INITRAMFS_FILES.
+# list them at run time): programs.h is generated from INITRAMFS_FILES, and
+# replaced only when that list changes, so editing a Makefile fragment does
+# not rebuild the shell and the kernels that embed the initramfs.
 noinst_PROGRAMS += services/shell/sh
 services_shell_sh_SOURCES = services/shell/sh.c
 services_shell_sh_CPPFLAGS = $(USER_CPPFLAGS) -Iservices/shell
 nodist_services_shell_sh_SOURCES = services/shell/programs.h
+services_shell_sh_CFLAGS = $(USER_CFLAGS)
+services_shell_sh_LDFLAGS = $(USER_LINKFLAGS)
+services_shell_sh_LDADD = $(USER_LIBS)
 BUILT_SOURCES += services/shell/programs.h
 CLEANFILES += services/shell/programs.h
 $(services_shell_sh_OBJECTS): services/shell/programs.h
@@ -58,10 +63,8 @@ services/shell/programs.h: Makefile
 		case $${p##*/} in init|sh) ;; *) names="$$names $${p##*/}";; esac; \
 	done && \
 	printf '/* Generated from INITRAMFS_FILES by services/local.mk. */\n#define SH_PROGRAMS "%s"\n' \
-		"$${names# }" > $@.tmp && mv -f $@.tmp $@
-services_shell_sh_CFLAGS = $(USER_CFLAGS)
-services_shell_sh_LDFLAGS = $(USER_LINKFLAGS)
-services_shell_sh_LDADD = $(USER_LIBS)
+		"$${names# }" > $@.tmp && \
+	{ cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@; }
 
 noinst_PROGRAMS += services/utils/hello
 services_utils_hello_SOURCES = services/utils/hello.c

@@ -7,4 +7,4 @@ SIM_SOURCES = \
 	sim/clock.c \
 	sim/rng.c
 
-EXTRA_DIST += sim/README.md
+EXTRA_DIST += sim/README.md sim/valgrind.supp

@@ -12,7 +12,10 @@
  *
  * Invariants:
  *  1. The slot area [VR_SLOT_BASE, + VR_SLOT_COUNT * VR_SLOT_SIZE) is
- *     reserved at start; only this file maps anything there.
+ *     reserved (PROT_NONE) at start; only this file maps anything there.
+ *     Under Valgrind each slot is reserved when first used instead:
+ *     memcheck takes ~10 s to mark a 1 TiB reservation, and Valgrind
+ *     places the program's own mappings far below the slot area anyway.
  *  2. owner[n] is the pml4 of the last hal_vm_invalidate() in slot n.
  *  3. Default mode: every slot mirrors its owner's tables at all times.
  *     Strict mode: only slots whose owner is the active pml4 are mirrored
@@ -24,7 +27,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "config.h"
 #include "sim/sim.h"
+
+#ifdef HAVE_VALGRIND_H
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #define SLOT_AREA_END (VR_SLOT_BASE + (uint64_t)VR_SLOT_COUNT * VR_SLOT_SIZE)
 #define USER_VA_END 0x800000000000ull
@@ -35,6 +45,7 @@ static struct {
 	uint64_t active;
 	uint64_t owner[VR_SLOT_COUNT];
 	bool exposed[VR_SLOT_COUNT];
+	bool reserved[VR_SLOT_COUNT];
 	struct sim_mmu_stats stats;
 } mmu;
 
@@ -154,6 +165,25 @@ static void warn_outside(uint64_t va)
 		(unsigned long long)va, VR_SLOT_BASE, (unsigned long long)SLOT_AREA_END);
 }
 
+/* Reserve slot s (Valgrind only; otherwise the whole area is reserved).
+ * Something of the host already there would be clobbered: stop. */
+static void reserve_slot(int s)
+{
+	uint64_t base = VR_SLOT_BASE + (uint64_t)s * VR_SLOT_SIZE;
+	void *p;
+
+	if (mmu.reserved[s])
+		return;
+	p = mmap((void *)base, VR_SLOT_SIZE, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != (void *)base) {
+		fprintf(stderr, "veridian-sim: mmu: cannot reserve slot %d at %#llx: %s\n", s,
+			(unsigned long long)base, p == MAP_FAILED ? strerror(errno) : "moved");
+		hal_panic_halt();
+	}
+	mmu.reserved[s] = true;
+}
+
 void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 {
 	uint64_t start = va & ~(VR_PAGE_SIZE - 1);
@@ -164,8 +194,10 @@ void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 		warn_outside(va);
 		return;
 	}
-	for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++)
+	for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++) {
+		reserve_slot(s);
 		mmu.owner[s] = pml4_pa;
+	}
 	if (mmu.strict && pml4_pa != mmu.active)
 		return; /* mirrored when that space is activated */
 	mirror_range(pml4_pa, start, end);
@@ -234,15 +266,20 @@ void hal_vm_activate(uint64_t pml4_pa)
 int sim_mmu_init(bool strict)
 {
 	uint64_t len = SLOT_AREA_END - VR_SLOT_BASE;
-	void *p = mmap((void *)VR_SLOT_BASE, len, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	void *p;
 
+	mmu.strict = strict;
+	if (RUNNING_ON_VALGRIND)
+		return 0;
+	p = mmap((void *)VR_SLOT_BASE, len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p == MAP_FAILED || p != (void *)VR_SLOT_BASE) {
 		fprintf(stderr, "veridian-sim: cannot reserve the user slot area [%#llx, %#llx): %s\n",
 			VR_SLOT_BASE, (unsigned long long)SLOT_AREA_END,
 			p == MAP_FAILED ? strerror(errno) : "the kernel placed it elsewhere");
 		return -1;
 	}
-	mmu.strict = strict;
+	for (int s = 0; s < (int)VR_SLOT_COUNT; s++)
+		mmu.reserved[s] = true;
 	return 0;
 }

@@ -62,6 +62,7 @@ _Static_assert(__builtin_offsetof(struct sim_cpu, kstack_top) == CPU_KSTACK_TOP,
 #define TICK_MS_REAL 10
 #define TICK_MS_VIRTUAL 20
 #define SIGNAL_STACK_SIZE (256u << 10)
+#define VALGRIND_KSTACK_SLACK 1024
 
 struct sim_cpu sim_cpu;
 
@@ -226,7 +227,10 @@ static struct sim_uframe *redirect_to_kernel(ucontext_t *uc, enum sim_irq_reason
 	greg_t *g = uc->uc_mcontext.gregs;
 	struct sim_uframe *f = (struct sim_uframe *)(sim_cpu.kstack_top - sizeof(*f));
 
-	VALGRIND_MAKE_MEM_UNDEFINED(f, sizeof(*f));
+	/* Memcheck takes the jump from the signal stack to f for a stack switch
+	 * and does not mark the kernel stack below f usable: do it here. */
+	VALGRIND_MAKE_MEM_UNDEFINED((char *)f - VALGRIND_KSTACK_SLACK,
+				    sizeof(*f) + VALGRIND_KSTACK_SLACK);
 	*f = (struct sim_uframe){
 		.rax = (uint64_t)g[REG_RAX], .rbx = (uint64_t)g[REG_RBX],
 		.rcx = (uint64_t)g[REG_RCX], .rdx = (uint64_t)g[REG_RDX],
@@ -345,9 +349,6 @@ static int start_signal_stack(void)
 
 	/* host-side memory: the signal stack is the simulator's, not the kernel's */
 	ss.ss_sp = g_malloc(SIGNAL_STACK_SIZE);
-#ifdef HAVE_VALGRIND_H
-	VALGRIND_STACK_REGISTER(ss.ss_sp, (char *)ss.ss_sp + SIGNAL_STACK_SIZE);
-#endif
 	return sigaltstack(&ss, NULL);
 }
 

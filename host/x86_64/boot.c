@@ -262,6 +262,11 @@ static void report_boot(void)
 	x86_puts(" ranges, initrd ");
 	x86_put_dec(boot_info.initrd_size);
 	x86_puts(initrd_is_module ? " bytes (boot module)\n" : " bytes (built in)\n");
+	if (x86_cmdline_has("boottime")) {
+		x86_puts("veridian: kernel_main after ");
+		x86_put_dec(rdtsc() - x86_boot_tsc);
+		x86_puts(" tsc ticks from kernel entry\n");
+	}
 }
 
 bool x86_cmdline_has(const char *opt)

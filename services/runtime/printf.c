@@ -7,18 +7,18 @@
 
 struct out {
 	char *buf;
-	size_t cap;   /* bytes buf can hold */
-	size_t len;   /* bytes held */
-	size_t total; /* bytes produced, including dropped or flushed ones */
+	size_t cap;                   /* bytes buf can hold */
+	size_t len;                   /* bytes held */
+	size_t total;                 /* bytes produced, including dropped or flushed ones */
 	void (*flush)(struct out *o); /* NULL: drop on overflow */
 };
 
 struct spec {
-	bool left;  /* '-' */
-	bool zero;  /* '0' */
+	bool left; /* '-' */
+	bool zero; /* '0' */
 	int width;
-	int prec;   /* -1: none */
-	int size;   /* 0 int, 1 long, 2 long long, 3 size_t */
+	int prec; /* -1: none */
+	int size; /* 0 int, 1 long, 2 long long, 3 size_t */
 };
 
 static void out_putc(struct out *o, char c)
@@ -100,7 +100,8 @@ static void conv_number(struct out *o, const struct spec *sp, char conv, va_list
 
 	if (conv == 'd' || conv == 'i') {
 		long long v = arg_signed(sp, ap);
-		unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+		unsigned long long mag =
+			v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
 
 		p = fmt_uint(end, mag, 10, false);
 		if (v < 0)
@@ -131,7 +132,7 @@ static void conv_string(struct out *o, const struct spec *sp, va_list *ap)
 /* Parses flags, width, precision and length after a '%'; returns the conversion. */
 static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 {
-	*sp = (struct spec){ .prec = -1 };
+	*sp = (struct spec){.prec = -1};
 	for (;; f++) {
 		if (*f == '-')
 			sp->left = true;
@@ -230,7 +231,7 @@ static void console_flush(struct out *o)
 int vprintf(const char *fmt, va_list ap)
 {
 	char buf[256];
-	struct out o = { .buf = buf, .cap = sizeof(buf), .flush = console_flush };
+	struct out o = {.buf = buf, .cap = sizeof(buf), .flush = console_flush};
 
 	format(&o, fmt, ap);
 	console_flush(&o);
@@ -261,7 +262,7 @@ int printf(const char *fmt, ...)
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { .buf = buf, .cap = size ? size - 1 : 0 };
+	struct out o = {.buf = buf, .cap = size ? size - 1 : 0};
 
 	format(&o, fmt, ap);
 	if (size)

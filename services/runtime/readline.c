@@ -18,7 +18,7 @@ enum esc_state { ESC_NONE, ESC_SEEN, ESC_CSI };
 static struct {
 	char echo[128];
 	size_t echo_len;
-	bool after_cr;        /* a '\n' right after '\r' is the same end of line */
+	bool after_cr; /* a '\n' right after '\r' is the same end of line */
 	enum esc_state esc;
 } rl;
 

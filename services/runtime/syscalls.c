@@ -14,16 +14,16 @@ long vr_syscall(long nr, long a0, long a1, long a2, long a3, long a4)
 	return ((vrt_trap_fn)vrt_trap_entry)(nr, a0, a1, a2, a3, a4);
 }
 
-#define VRT_SYSCALL_STUB(nr, name, args, ret)                             \
-	long vr_sys_##name(long a0, long a1, long a2, long a3, long a4)  \
-	{                                                                 \
-		return vr_syscall(VR_SYS_##name, a0, a1, a2, a3, a4);     \
+#define VRT_SYSCALL_STUB(nr, name, args, ret)                           \
+	long vr_sys_##name(long a0, long a1, long a2, long a3, long a4) \
+	{                                                               \
+		return vr_syscall(VR_SYS_##name, a0, a1, a2, a3, a4);   \
 	}
 VR_SYSCALLS(VRT_SYSCALL_STUB)
 #undef VRT_SYSCALL_STUB
 
 #define VRT_SYSCALL_NAME(nr, name, args, ret) [nr] = #name,
-static const char *const syscall_names[VR_SYS_COUNT] = { VR_SYSCALLS(VRT_SYSCALL_NAME) };
+static const char *const syscall_names[VR_SYS_COUNT] = {VR_SYSCALLS(VRT_SYSCALL_NAME)};
 #undef VRT_SYSCALL_NAME
 
 const char *vr_syscall_name(long nr)

@@ -104,13 +104,14 @@ static int cmd_ps(int argc, char **argv)
 		const struct vr_thread_info *t = &info[i];
 		char name[sizeof(t->name) + 2];
 
-		snprintf(name, sizeof(name), t->is_kernel ? "[%.*s]" : "%.*s",
-			 (int)sizeof(t->name), t->name);
-		printf("%5ld %5ld %5ld %-9s %-16s %lu\n", (long)t->tid, (long)t->pid,
-		       (long)t->ppid, state_name(t->state), name, (unsigned long)t->user_pages);
+		snprintf(name, sizeof(name), t->is_kernel ? "[%.*s]" : "%.*s", (int)sizeof(t->name),
+			 t->name);
+		printf("%5ld %5ld %5ld %-9s %-16s %lu\n", (long)t->tid, (long)t->pid, (long)t->ppid,
+		       state_name(t->state), name, (unsigned long)t->user_pages);
 	}
 	if (n > (long)(sizeof(info) / sizeof(info[0])))
-		printf("(%ld more threads not shown)\n", n - (long)(sizeof(info) / sizeof(info[0])));
+		printf("(%ld more threads not shown)\n",
+		       n - (long)(sizeof(info) / sizeof(info[0])));
 	return 0;
 }
 
@@ -210,15 +211,15 @@ static int cmd_wait(int argc, char **argv)
 }
 
 static const struct builtin builtins[] = {
-	{ "help", cmd_help, "this list" },
-	{ "echo", cmd_echo, "echo ARGS...: print the arguments" },
-	{ "ps", cmd_ps, "list threads" },
-	{ "uname", cmd_uname, "uname [-a]: system, version, build, machine, hypervisor" },
-	{ "mem", cmd_mem, "physical memory use" },
-	{ "wait", cmd_wait, "wait [PID]: wait for a background process" },
-	{ "poweroff", cmd_poweroff, "turn the machine off" },
-	{ "exit", cmd_exit, "exit [STATUS]: leave the shell (init starts a new one)" },
-	{ NULL, NULL, NULL },
+	{"help", cmd_help, "this list"},
+	{"echo", cmd_echo, "echo ARGS...: print the arguments"},
+	{"ps", cmd_ps, "list threads"},
+	{"uname", cmd_uname, "uname [-a]: system, version, build, machine, hypervisor"},
+	{"mem", cmd_mem, "physical memory use"},
+	{"wait", cmd_wait, "wait [PID]: wait for a background process"},
+	{"poweroff", cmd_poweroff, "turn the machine off"},
+	{"exit", cmd_exit, "exit [STATUS]: leave the shell (init starts a new one)"},
+	{NULL, NULL, NULL},
 };
 
 static int cmd_help(int argc, char **argv)
@@ -244,8 +245,8 @@ static void run_program(int argc, char **argv, bool background)
 	int status = 0;
 	long pid;
 
-	if ((size_t)snprintf(path, sizeof(path), strchr(argv[0], '/') ? "%s" : "bin/%s",
-			     argv[0]) >= sizeof(path)) {
+	if ((size_t)snprintf(path, sizeof(path), strchr(argv[0], '/') ? "%s" : "bin/%s", argv[0]) >=
+	    sizeof(path)) {
 		printf("sh: %s: name too long\n", argv[0]);
 		return;
 	}

@@ -1,1 +1,27 @@
-# placeholder
+# Helpers for the veridian-sim system tests (sourced after lib.sh).
+# run_sim NAME ARGS...: runs veridian-sim with a 60 s limit; stdout in
+# $tmp/NAME.out, stderr in $tmp/NAME.err, exit status in $status.
+. "$top_srcdir/tests/system/lib.sh"
+
+sim="$top_builddir/veridian-sim"
+[ -x "$sim" ] || fail "$sim not built"
+[ -f "$top_builddir/services/initramfs.cpio" ] || fail "services/initramfs.cpio not built"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sim-test.XXXXXX") || fail "mktemp"
+trap 'rm -rf "$tmp"' EXIT
+
+run_sim() {
+	name=$1
+	shift
+	status=0
+	timeout 60 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null || status=$?
+	[ "$status" -ne 124 ] || fail "$name: timed out (60 s)"
+}
+
+# expect_status NAME WANT
+expect_status() {
+	[ "$status" -eq "$2" ] || {
+		echo "---- $1 stdout ----" >&2; tail -n 30 "$tmp/$1.out" >&2
+		echo "---- $1 stderr ----" >&2; tail -n 30 "$tmp/$1.err" >&2
+		fail "$1: exit status $status, expected $2"
+	}
+}

@@ -34,7 +34,23 @@
 	X(9, meminfo, "struct vr_meminfo *out", "0")                                     \
 	X(10, poweroff, "int status", "does not return")                                 \
 	X(11, clock, "-", "nanoseconds since boot (kernel clock)")                       \
-	X(12, sleep, "uint64_t ns", "0")
+	X(12, sleep, "uint64_t ns", "0")                                                 \
+	X(13, cap_identify, "cap h, struct vr_cap_info *out", "0")                       \
+	X(14, cap_mint, "cap h, uint32_t rights, uint64_t badge, uint64_t expiry_ns",    \
+	  "handle of the derived capability")                                            \
+	X(15, cap_copy, "cap h", "handle of the derived capability")                     \
+	X(16, cap_delete, "cap h", "0")                                                  \
+	X(17, cap_revoke, "cap h", "0, or VR_EAGAIN: more descendants remain, call again") \
+	X(18, endpoint_create, "-", "handle (all rights)")                               \
+	X(19, ipc_send, "cap ep, uint64_t tag, uint64_t flags", "0")                     \
+	X(20, ipc_recv, "cap ep, uint64_t flags", "tag of the message received")         \
+	X(21, ipc_call, "cap ep, uint64_t tag, uint64_t flags", "tag of the reply")      \
+	X(22, ipc_reply, "uint64_t tag", "0")                                            \
+	X(23, ipc_reply_recv, "cap ep, uint64_t tag, uint64_t flags",                    \
+	  "tag of the next message")                                                     \
+	X(24, notification_create, "-", "handle (all rights)")                           \
+	X(25, notify_signal, "cap n, uint64_t bits", "0")                                \
+	X(26, notify_wait, "cap n, uint64_t flags", "the bits, which are cleared")
 
 enum vr_syscall {
 #define VR_SYSCALL_ENUM(nr, name, args, ret) VR_SYS_##name = nr,
@@ -65,7 +81,9 @@ enum vr_syscall {
 	X(VR_ECAP_EMPTY, -15, "empty capability slot")                    \
 	X(VR_ECAP_TYPE, -16, "capability names an object of another type") \
 	X(VR_ECAP_RIGHTS, -17, "capability lacks a required right")       \
-	X(VR_ECAP_EXPIRED, -18, "capability has expired")
+	X(VR_ECAP_EXPIRED, -18, "capability has expired")                 \
+	X(VR_ECLOSED, -19, "the object or peer went away while waiting")  \
+	X(VR_ENOREPLY, -20, "no call to reply to")
 
 enum vr_error {
 	VR_OK = 0,
@@ -105,6 +123,7 @@ static inline const char *vr_strerror(long err)
 #define VR_SLOT_COUNT 256u
 #define VR_SLOT_TRAP_OFF 0x1000ull        /* trap page (read+execute) */
 #define VR_SLOT_INFO_OFF 0x2000ull        /* vr_start_info + argv (read-only) */
+#define VR_SLOT_IPCBUF_OFF 0x3000ull      /* the first thread's IPC buffer */
 #define VR_SLOT_IMAGE_OFF 0x400000ull     /* ELF image load base */
 #define VR_SLOT_STACK_SIZE 0x40000ull     /* 256 KiB user stack */
 #define VR_SLOT_STACK_TOP (VR_SLOT_SIZE - VR_PAGE_SIZE) /* guard page above */
@@ -128,6 +147,55 @@ struct vr_start_info {
 	int64_t pid;
 	int64_t argc;
 	uint64_t argv;       /* char *argv[argc + 1] */
+	uint64_t ipc_buffer; /* struct vr_ipc_buffer of the first thread */
+};
+
+/* ---- Capabilities and IPC ------------------------------------------------ */
+
+/* Rights of a capability. */
+#define VR_CAP_READ (1u << 0)
+#define VR_CAP_WRITE (1u << 1)
+#define VR_CAP_EXECUTE (1u << 2)
+#define VR_CAP_DELETE (1u << 3)
+#define VR_CAP_GRANT (1u << 4)    /* may be transferred in IPC */
+#define VR_CAP_DELEGATE (1u << 5) /* may derive children (copy, mint) */
+#define VR_CAP_ALL 0x3fu
+
+struct vr_cap_info {
+	uint32_t type;   /* VR_OBJ_* */
+	uint32_t rights;
+	uint64_t badge;
+	uint64_t expiry; /* kernel clock ns, 0 for none */
+};
+
+#define VR_OBJ_ENDPOINT 1u
+#define VR_OBJ_NOTIFICATION 2u
+
+/* Message tag: label (bits 0-31, the receiver's to interpret), number of
+ * words (bits 32-39), number of capabilities (bits 40-42). */
+#define VR_MSG_WORDS 128u /* 1 KiB */
+#define VR_MSG_CAPS 4u
+#define VR_MSG_TAG(label, words, caps) \
+	((uint64_t)(uint32_t)(label) | (uint64_t)(words) << 32 | (uint64_t)(caps) << 40)
+#define VR_MSG_LABEL(tag) ((uint32_t)(tag))
+#define VR_MSG_NWORDS(tag) ((unsigned)((tag) >> 32) & 0xffu)
+#define VR_MSG_NCAPS(tag) ((unsigned)((tag) >> 40) & 0x7u)
+
+/* Put in a receiver's caps[] for a capability that could not be
+ * transferred (it was deleted meanwhile, or the receiver's space is full). */
+#define VR_CAP_INVALID 0xffffffffu
+
+/* IPC flags */
+#define VR_IPC_NONBLOCK 1u /* VR_EAGAIN instead of waiting */
+
+/* A thread's IPC buffer (one page). The sender puts the words, and the
+ * handles of capabilities to transfer, here before ipc_send/call; the
+ * kernel fills the receiver's buffer: words, received handles, badge. */
+struct vr_ipc_buffer {
+	uint64_t words[VR_MSG_WORDS];
+	uint32_t caps[VR_MSG_CAPS];
+	uint64_t badge; /* set on receive: the badge of the sender's capability */
+	uint64_t tag;   /* set on receive */
 };
 
 enum vr_thread_state {

@@ -14,6 +14,7 @@
 #include <stdnoreturn.h>
 
 #include <veridian/abi.h>
+#include <veridian/cap.h>
 #include <veridian/hal.h>
 #include <veridian/sched.h>
 #include <veridian/vm.h>
@@ -24,6 +25,7 @@ struct process {
 	struct process *parent;   /* NULL once the parent is gone */
 	unsigned slot;            /* address-space slot index */
 	struct vm_space vs;
+	struct cspace *cs;        /* the process's capabilities */
 	struct list threads;
 	unsigned nthreads;
 	struct list children;
@@ -33,6 +35,8 @@ struct process {
 	int exit_status;
 	struct waitq child_exit;  /* the parent waits here for children */
 };
+
+#define PROC_CSPACE_SLOTS 256u
 
 void proc_init(const void *initrd, size_t initrd_size);
 

@@ -49,7 +49,18 @@ struct thread {
 	struct waitq *waiting_on;    /* when BLOCKED */
 	uint64_t wake_at;            /* when SLEEPING */
 	uintptr_t entry_pc, entry_sp, entry_arg; /* first entry to user mode */
+	uint8_t prio;                /* wait queues serve higher first */
+	struct {
+		uint64_t buf_pa;           /* the thread's IPC buffer page */
+		uint64_t tag, badge;       /* a pending send (while queued) */
+		bool is_call;
+		struct thread *reply_to;   /* a caller waiting for our reply */
+		struct waitq reply_wait;   /* where we wait for a reply */
+		int64_t result;            /* set by whoever wakes us */
+	} ipc;
 };
+
+#define THREAD_PRIO_DEFAULT 100
 
 void sched_init(void);
 
@@ -62,8 +73,12 @@ struct thread *sched_current(void);
 void sched_make_runnable(struct thread *t);
 void sched_yield(void);
 
-/* Block the current thread on wq until sched_wake_*(). */
+/* Block the current thread on wq until woken. Wait queues are ordered by
+ * priority, FIFO among equals. */
 void sched_block(struct waitq *wq);
+
+/* Move a BLOCKED thread from its wait queue to another. */
+void sched_requeue(struct thread *t, struct waitq *wq);
 void sched_wake_all(struct waitq *wq);
 void waitq_init(struct waitq *wq);
 

@@ -1,0 +1,424 @@
+/*
+ * Unit tests of the page tables and user-memory access (core/vm.c),
+ * compiled into this file so tests can reach a leaf entry directly.
+ */
+#include "core/vm.c"
+
+#include "tests/unit/unit.h"
+
+#define RAM_BYTES (4u << 20)
+#define UVA VR_SLOT_BASE /* a user address in PML4 entry 64 */
+
+static struct vm_space vs;
+static uint64_t free_at_start;
+
+static uint64_t free_pages(void)
+{
+	struct pmm_stats st;
+
+	pmm_get_stats(&st);
+	return st.free_pages;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!fake_hal_init(RAM_BYTES) || pmm_init(&fake_hal.bi) != VR_OK)
+		return -1;
+	free_at_start = free_pages();
+	if (vm_space_init(&vs) != VR_OK)
+		return -1;
+	fake_hal_reset_records();
+	return 0;
+}
+
+/* Every test leaves the space destroyable, and destroying it gives back
+ * every frame the space took (tables, owned frames and the PML4). */
+static int teardown(void **state)
+{
+	bool clean;
+
+	(void)state;
+	if (!vm_space_check(&vs))
+		return -1;
+	vm_space_destroy(&vs);
+	clean = free_pages() == free_at_start && pmm_check();
+	fake_hal_fini();
+	return clean ? 0 : -1;
+}
+
+/* The leaf entry of va, for tests that tamper with it. */
+static uint64_t *leaf(uintptr_t va)
+{
+	return walk(&vs, va, false);
+}
+
+static void test_init(void **state)
+{
+	(void)state;
+	assert_int_equal(free_pages(), free_at_start - 1);
+	assert_int_equal(vs.table_pages, 0);
+	assert_int_equal(vs.mapped_pages, 0);
+	assert_int_equal(virt_to_phys(vs.pml4), vs.pml4_pa);
+	assert_int_equal(vs.pml4[0], FAKE_KERNEL_PDPT_PA | PTE_P | PTE_W); /* the HAL's */
+	for (unsigned i = 1; i < 512; i++)
+		assert_int_equal(vs.pml4[i], 0);
+	assert_true(vm_space_check(&vs));
+}
+
+static void test_user_addr(void **state)
+{
+	(void)state;
+	assert_false(vm_is_user_addr(0));
+	assert_false(vm_is_user_addr(FAKE_KERNEL_VA));
+	assert_false(vm_is_user_addr((1ull << 39) - 1));
+	assert_true(vm_is_user_addr(1ull << 39));
+	assert_true(vm_is_user_addr(UVA));
+	assert_true(vm_is_user_addr(0x7fffffffffffull));
+	assert_false(vm_is_user_addr(0x800000000000ull));
+	assert_false(vm_is_user_addr(0xffff800000000000ull));
+	assert_false(vm_is_user_addr(UINTPTR_MAX));
+}
+
+/* The leaf bits for each protection, ownership, and the invalidation. */
+static void test_map_bits(void **state)
+{
+	static const struct { unsigned prot; uint64_t set, clear; } cases[] = {
+		{ VM_READ, PTE_P | PTE_U | PTE_NX, PTE_W },
+		{ VM_READ | VM_WRITE, PTE_P | PTE_U | PTE_W | PTE_NX, 0 },
+		{ VM_READ | VM_EXEC, PTE_P | PTE_U, PTE_W | PTE_NX },
+		{ VM_READ | VM_WRITE | VM_EXEC, PTE_P | PTE_U | PTE_W, PTE_NX },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		for (int owned = 0; owned < 2; owned++) {
+			uintptr_t va = UVA + (i * 2 + (size_t)owned) * PAGE_SIZE;
+			uint64_t pa = pmm_alloc(1, 1), pte;
+
+			fake_hal.invalidations = 0;
+			assert_int_equal(vm_map(&vs, va, pa, cases[i].prot, owned), VR_OK);
+			pte = vm_lookup(&vs, va);
+			assert_int_equal(pte & PTE_ADDR_MASK, pa);
+			assert_int_equal(pte & cases[i].set, cases[i].set);
+			assert_int_equal(pte & cases[i].clear, 0);
+			assert_int_equal(!!(pte & PTE_OWNED), owned);
+			assert_int_equal(fake_hal.invalidations, 1);
+			assert_int_equal(fake_hal.last_inval_pml4, vs.pml4_pa);
+			assert_int_equal(fake_hal.last_inval_va, va);
+			assert_int_equal(fake_hal.last_inval_len, PAGE_SIZE);
+			assert_true(vm_space_check(&vs));
+			if (!owned) {
+				assert_int_equal(vm_unmap(&vs, va), VR_OK);
+				pmm_free(pa, 1); /* not the space's: the caller frees it */
+			}
+		}
+	}
+	/* one PDPT, PD and PT serve all of them */
+	assert_int_equal(vs.table_pages, 3);
+	assert_int_equal(vs.mapped_pages, 4);
+	assert_int_equal(vs.owned_pages, 4);
+}
+
+static void test_map_errors(void **state)
+{
+	uint64_t pa = pmm_alloc(1, 1), pa2 = pmm_alloc(1, 1);
+
+	(void)state;
+	assert_int_equal(vm_map(&vs, UVA + 1, pa, VM_READ, false), VR_EINVAL);
+	assert_int_equal(vm_map(&vs, UVA, pa + 8, VM_READ, false), VR_EINVAL);
+	assert_int_equal(vm_map(&vs, FAKE_KERNEL_VA, pa, VM_READ, false), VR_EINVAL);
+	assert_int_equal(vm_map(&vs, 0x800000000000ull, pa, VM_READ, false), VR_EINVAL);
+	assert_int_equal(vm_map(&vs, 0xffff800000000000ull, pa, VM_READ, false), VR_EINVAL);
+	assert_int_equal(vs.table_pages, 0);
+	assert_int_equal(vm_map(&vs, UVA, pa, VM_READ, true), VR_OK);
+	fake_hal.invalidations = 0;
+	assert_int_equal(vm_map(&vs, UVA, pa2, VM_READ | VM_WRITE, true), VR_EBUSY);
+	assert_int_equal(fake_hal.invalidations, 0);
+	assert_int_equal(vm_lookup(&vs, UVA) & PTE_ADDR_MASK, pa); /* unchanged */
+	assert_int_equal(vs.mapped_pages, 1);
+	pmm_free(pa2, 1);
+	assert_true(vm_space_check(&vs));
+}
+
+/* With no frame left for a page table, vm_map fails with ENOMEM and the
+ * space stays consistent (tables it did create stay, counted). */
+static void test_map_enomem(void **state)
+{
+	uint64_t *frames = calloc(free_at_start, sizeof(*frames)), pa;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(frames);
+	while ((pa = pmm_alloc(1, 1)) != 0)
+		frames[n++] = pa;
+	pmm_free(frames[--n], 1); /* room for the PDPT only */
+	assert_int_equal(vm_map(&vs, UVA, frames[0], VM_READ, false), VR_ENOMEM);
+	assert_int_equal(vs.mapped_pages, 0);
+	assert_int_equal(vs.table_pages, 1);
+	assert_int_equal(vm_lookup(&vs, UVA), 0);
+	assert_true(vm_space_check(&vs));
+	assert_int_equal(vm_map_anon(&vs, UVA, 1, VM_READ), VR_ENOMEM);
+	assert_int_equal(vs.mapped_pages, 0);
+	while (n)
+		pmm_free(frames[--n], 1);
+	free(frames);
+}
+
+static void test_unmap(void **state)
+{
+	uint64_t pa = pmm_alloc(1, 1), before;
+
+	(void)state;
+	assert_int_equal(vm_unmap(&vs, UVA), VR_ENOENT);          /* no tables */
+	assert_int_equal(vm_unmap(&vs, FAKE_KERNEL_VA), VR_ENOENT); /* kernel half */
+	assert_int_equal(vm_unmap(&vs, 0x900000000000ull), VR_ENOENT);
+	assert_int_equal(vm_map(&vs, UVA, pa, VM_READ, false), VR_OK);
+	assert_int_equal(vm_unmap(&vs, UVA + PAGE_SIZE), VR_ENOENT); /* tables, no leaf */
+	before = free_pages();
+	fake_hal.invalidations = 0;
+	assert_int_equal(vm_unmap(&vs, UVA), VR_OK);
+	assert_int_equal(fake_hal.invalidations, 1);
+	assert_int_equal(free_pages(), before); /* not owned: not freed */
+	assert_int_equal(vm_lookup(&vs, UVA), 0);
+	assert_int_equal(vm_unmap(&vs, UVA), VR_ENOENT);
+	/* an owned frame goes back to the allocator */
+	assert_int_equal(vm_map(&vs, UVA, pa, VM_READ, true), VR_OK);
+	assert_int_equal(vm_unmap(&vs, UVA), VR_OK);
+	assert_int_equal(free_pages(), before + 1);
+	assert_int_equal(vs.mapped_pages, 0);
+	assert_int_equal(vs.owned_pages, 0);
+	assert_true(vm_space_check(&vs));
+}
+
+static void test_map_anon(void **state)
+{
+	uint64_t before = free_pages(), pa;
+
+	(void)state;
+	assert_int_equal(vm_map_anon(&vs, UVA, 5, VM_READ | VM_WRITE), VR_OK);
+	assert_int_equal(vs.mapped_pages, 5);
+	assert_int_equal(vs.owned_pages, 5);
+	assert_int_equal(free_pages(), before - 5 - 3);
+	for (int i = 0; i < 5; i++) {
+		uint64_t pte = vm_lookup(&vs, UVA + (uintptr_t)i * PAGE_SIZE);
+		const char *p = phys_to_virt(pte & PTE_ADDR_MASK);
+		assert_true(pte & PTE_OWNED);
+		for (size_t k = 0; k < PAGE_SIZE; k++)
+			assert_int_equal(p[k], 0);
+	}
+	/* a mapping in the way: EBUSY, the new pages are gone, the old stays */
+	pa = pmm_alloc(1, 1);
+	assert_int_equal(vm_map(&vs, UVA + 12 * PAGE_SIZE, pa, VM_READ, false), VR_OK);
+	before = free_pages();
+	assert_int_equal(vm_map_anon(&vs, UVA + 10 * PAGE_SIZE, 4, VM_READ), VR_EBUSY);
+	assert_int_equal(free_pages(), before);
+	assert_int_equal(vm_lookup(&vs, UVA + 10 * PAGE_SIZE), 0);
+	assert_int_equal(vm_lookup(&vs, UVA + 11 * PAGE_SIZE), 0);
+	assert_int_equal(vm_lookup(&vs, UVA + 12 * PAGE_SIZE) & PTE_ADDR_MASK, pa);
+	assert_int_equal(vs.mapped_pages, 6);
+	assert_int_equal(vm_unmap(&vs, UVA + 12 * PAGE_SIZE), VR_OK);
+	pmm_free(pa, 1);
+	assert_int_equal(vm_map_anon(&vs, UVA, 0, VM_READ), VR_OK);
+	assert_true(vm_space_check(&vs));
+}
+
+/* Copies cross page boundaries; reads need P+U, writes also W. */
+static void test_copy(void **state)
+{
+	char out[3 * 4096], in[3 * 4096];
+	uintptr_t at = UVA + PAGE_SIZE - 100;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 7 + 1);
+	assert_int_equal(vm_map_anon(&vs, UVA, 4, VM_READ | VM_WRITE), VR_OK);
+	assert_int_equal(vm_copy_to_user(&vs, at, out, 2 * PAGE_SIZE + 50), VR_OK);
+	memset(in, 0, sizeof(in));
+	assert_int_equal(vm_copy_from_user(&vs, in, at, 2 * PAGE_SIZE + 50), VR_OK);
+	assert_memory_equal(in, out, 2 * PAGE_SIZE + 50);
+	/* the bytes really are in the frames, at the right offsets */
+	assert_memory_equal((char *)phys_to_virt(vm_lookup(&vs, UVA + PAGE_SIZE) & PTE_ADDR_MASK),
+			    out + 100, PAGE_SIZE);
+	assert_int_equal(vm_copy_to_user(&vs, at, out, 0), VR_OK);
+	assert_int_equal(vm_copy_from_user(&vs, in, UVA + 4 * PAGE_SIZE - 8, 8), VR_OK);
+	assert_true(vm_user_range_ok(&vs, UVA, 4 * PAGE_SIZE, true));
+}
+
+static void test_copy_refused(void **state)
+{
+	char buf[64] = "data";
+	uint64_t *pte;
+
+	(void)state;
+	assert_int_equal(vm_map_anon(&vs, UVA, 1, VM_READ | VM_WRITE), VR_OK);
+	assert_int_equal(vm_map_anon(&vs, UVA + PAGE_SIZE, 1, VM_READ), VR_OK);
+	/* not present: after the mapped pages, and in an untouched PML4 entry */
+	assert_int_equal(vm_copy_from_user(&vs, buf, UVA + 2 * PAGE_SIZE, 1), VR_EFAULT);
+	assert_int_equal(vm_copy_to_user(&vs, UVA + 2 * PAGE_SIZE - 4, buf, 8), VR_EFAULT);
+	assert_int_equal(vm_copy_from_user(&vs, buf, 1ull << 40, 1), VR_EFAULT);
+	assert_false(vm_user_range_ok(&vs, UVA, 3 * PAGE_SIZE, false));
+	/* read-only: readable, not writable */
+	assert_int_equal(vm_copy_from_user(&vs, buf, UVA + PAGE_SIZE, 8), VR_OK);
+	assert_int_equal(vm_copy_to_user(&vs, UVA + PAGE_SIZE, buf, 8), VR_EFAULT);
+	assert_int_equal(vm_copy_to_user(&vs, UVA + PAGE_SIZE - 4, buf, 8), VR_EFAULT);
+	assert_true(vm_user_range_ok(&vs, UVA, 2 * PAGE_SIZE, false));
+	assert_false(vm_user_range_ok(&vs, UVA, 2 * PAGE_SIZE, true));
+	/* the kernel's page: present in the tables, never reachable */
+	assert_int_equal(vm_copy_from_user(&vs, buf, FAKE_KERNEL_VA, 8), VR_EFAULT);
+	assert_int_equal(vm_copy_to_user(&vs, FAKE_KERNEL_VA, buf, 8), VR_EFAULT);
+	assert_false(vm_user_range_ok(&vs, FAKE_KERNEL_VA, 8, false));
+	/* a leaf without PTE_U (not made by vm_map, but the walk must check) */
+	pte = leaf(UVA);
+	*pte &= ~PTE_U;
+	assert_int_equal(vm_copy_from_user(&vs, buf, UVA, 8), VR_EFAULT);
+	assert_false(vm_user_range_ok(&vs, UVA, 8, false));
+	assert_false(vm_space_check(&vs)); /* invariant 3 */
+	*pte |= PTE_U;
+	/* wrap-around of the address range */
+	assert_int_equal(vm_copy_from_user(&vs, buf, UVA, SIZE_MAX), VR_EFAULT);
+	assert_int_equal(vm_copy_from_user(&vs, buf, UINTPTR_MAX - 3, 8), VR_EFAULT);
+	assert_int_equal(vm_copy_to_user(&vs, UINTPTR_MAX - 3, buf, 8), VR_EFAULT);
+	assert_false(vm_user_range_ok(&vs, UVA, SIZE_MAX, false));
+	/* non-canonical and kernel-half addresses */
+	assert_int_equal(vm_copy_from_user(&vs, buf, 0x800000000000ull, 1), VR_EFAULT);
+	assert_int_equal(vm_copy_from_user(&vs, buf, 0xffff800000001000ull, 1), VR_EFAULT);
+}
+
+static void test_copy_str(void **state)
+{
+	char dst[32];
+	uintptr_t end = UVA + PAGE_SIZE;
+
+	(void)state;
+	assert_int_equal(vm_map_anon(&vs, UVA, 1, VM_READ | VM_WRITE), VR_OK);
+	assert_int_equal(vm_copy_to_user(&vs, UVA, "hello", 6), VR_OK);
+	assert_int_equal(vm_copy_str_from_user(&vs, dst, UVA, sizeof(dst)), 5);
+	assert_string_equal(dst, "hello");
+	/* exactly max-1 characters fit; max characters do not */
+	assert_int_equal(vm_copy_str_from_user(&vs, dst, UVA, 6), 5);
+	assert_int_equal(vm_copy_str_from_user(&vs, dst, UVA, 5), VR_E2BIG);
+	assert_int_equal(vm_copy_str_from_user(&vs, dst, UVA, 0), VR_E2BIG);
+	assert_int_equal(vm_copy_str_from_user(&vs, dst, UVA + 5, 1), 0); /* "" */
+	/* a string running into an unmapped page */
+	assert_int_equal(vm_copy_to_user(&vs, end - 3, "abc", 3), VR_OK);
+	assert_int_equal(vm_copy_str_from_user(&vs, dst, end - 3, sizeof(dst)), VR_EFAULT);
+	assert_int_equal(vm_copy_str_from_user(&vs, dst, end - 3, 3), VR_E2BIG);
+	assert_int_equal(vm_copy_str_from_user(&vs, dst, FAKE_KERNEL_VA, sizeof(dst)), VR_EFAULT);
+	assert_int_equal(vm_copy_str_from_user(&vs, dst, UINTPTR_MAX, sizeof(dst)), VR_EFAULT);
+}
+
+/* Mappings spread over several PML4 entries and tables, owned and not:
+ * destroy frees the tables and the owned frames, never the others. */
+static void test_destroy_frees_everything(void **state)
+{
+	static const uintptr_t vas[] = { UVA, UVA + PAGE_SIZE, UVA + (2ull << 20),
+					 UVA + (1ull << 30), 1ull << 39, 0x7ffffffff000ull };
+	uint64_t borrowed = pmm_alloc(1, 1);
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(vas); i++)
+		assert_int_equal(vm_map_anon(&vs, vas[i], 1, VM_READ), VR_OK);
+	assert_int_equal(vm_map(&vs, UVA + 2 * PAGE_SIZE, borrowed, VM_READ, false), VR_OK);
+	assert_true(vm_space_check(&vs));
+	/* PML4 64: PDPT, 2 PDs, 3 PTs; PML4 1 and 255: 3 tables each */
+	assert_int_equal(vs.table_pages, 12);
+	vm_space_destroy(&vs);
+	assert_null(vs.pml4);
+	assert_int_equal(free_pages(), free_at_start - 1); /* only the borrowed frame */
+	pmm_free(borrowed, 1);
+	assert_int_equal(vm_space_init(&vs), VR_OK); /* for the teardown */
+}
+
+static void test_check_detects_corruption(void **state)
+{
+	uint64_t *pml4e;
+
+	(void)state;
+	assert_int_equal(vm_map_anon(&vs, UVA, 2, VM_READ), VR_OK);
+	vs.table_pages++;
+	assert_false(vm_space_check(&vs));
+	vs.table_pages--;
+	vs.owned_pages--;
+	assert_false(vm_space_check(&vs));
+	vs.owned_pages++;
+	pml4e = &vs.pml4[UVA >> 39];
+	*pml4e &= ~PTE_W;
+	assert_false(vm_space_check(&vs));
+	*pml4e |= PTE_W;
+	*leaf(UVA) |= PTE_PS; /* harmless at a leaf, but not intermediate */
+	assert_true(vm_space_check(&vs));
+	*leaf(UVA) &= ~PTE_PS;
+	assert_true(vm_space_check(&vs));
+}
+
+/* Random map/unmap/map_anon in a window spanning two page tables, against
+ * a model; the space is checked after every step. */
+static void test_random(void **state)
+{
+	enum { PAGES = 1024, STEPS = 4000 };
+	static uint64_t model[PAGES]; /* frame mapped at each page, 0 = none */
+	uintptr_t base = UVA + (2ull << 20) - 512 * PAGE_SIZE;
+	uint64_t rng = unit_rng("vm-random");
+	uint64_t mapped = 0;
+
+	(void)state;
+	memset(model, 0, sizeof(model));
+	for (int step = 0; step < STEPS; step++) {
+		size_t i = unit_below(&rng, PAGES);
+		uintptr_t va = base + i * PAGE_SIZE;
+		int op = (int)unit_below(&rng, 3);
+
+		if (op == 0) {
+			int r = vm_unmap(&vs, va);
+			assert_int_equal(r, model[i] ? VR_OK : VR_ENOENT);
+			mapped -= !!model[i];
+			model[i] = 0;
+		} else if (op == 1) {
+			uint64_t pa = pmm_alloc(1, 1);
+			int r = vm_map(&vs, va, pa, VM_READ | VM_WRITE, true);
+			assert_int_equal(r, model[i] ? VR_EBUSY : VR_OK);
+			if (r)
+				pmm_free(pa, 1);
+			else
+				model[i] = pa, mapped++;
+		} else {
+			size_t n = 1 + unit_below(&rng, 8), k, busy = 0;
+			n = MIN(n, (size_t)PAGES - i);
+			for (k = 0; k < n; k++)
+				busy |= model[i + k];
+			int r = vm_map_anon(&vs, va, n, VM_READ);
+			assert_int_equal(r, busy ? VR_EBUSY : VR_OK);
+			for (k = 0; !r && k < n; k++) {
+				model[i + k] = vm_lookup(&vs, va + k * PAGE_SIZE) & PTE_ADDR_MASK;
+				mapped++;
+			}
+		}
+		assert_int_equal(vs.mapped_pages, mapped);
+		assert_true(vm_space_check(&vs));
+		if (step % 64 == 0)
+			for (size_t p = 0; p < PAGES; p++)
+				assert_int_equal(vm_lookup(&vs, base + p * PAGE_SIZE) & PTE_ADDR_MASK,
+						 model[p]);
+	}
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+static const struct CMUnitTest tests[] = {
+	T(test_init),
+	T(test_user_addr),
+	T(test_map_bits),
+	T(test_map_errors),
+	T(test_map_enomem),
+	T(test_unmap),
+	T(test_map_anon),
+	T(test_copy),
+	T(test_copy_refused),
+	T(test_copy_str),
+	T(test_destroy_frees_everything),
+	T(test_check_detects_corruption),
+	T(test_random),
+};
+
+UNIT_MAIN("vm", tests, NULL, NULL)
