@@ -166,11 +166,25 @@ static uint64_t earlier_expiry(uint64_t a, uint64_t b)
 	return MIN(a, b);
 }
 
+/* Derive a child of `parent` into a free slot of dst_cs (the mutation
+ * half of mint; the caller has decoded everything). */
+static int derive(struct cap *parent, struct cspace *dst_cs, uint32_t rights, uint64_t badge,
+		  uint64_t expiry, cap_handle_t *out)
+{
+	struct cap_slot *s = free_slot(dst_cs);
+
+	if (!s)
+		return VR_ENOMEM;
+	fill(s, parent->obj, parent->rights & rights, parent->badge ? parent->badge : badge,
+	     earlier_expiry(parent->expiry, expiry), parent);
+	*out = handle_of(dst_cs, s);
+	return VR_OK;
+}
+
 int cap_mint(struct cspace *cs, cap_handle_t src, struct cspace *dst_cs, uint32_t rights,
 	     uint64_t badge, uint64_t expiry, uint64_t now, cap_handle_t *out)
 {
 	struct cap *parent;
-	struct cap_slot *s;
 	int err;
 
 	if (rights & ~CAP_RIGHTS_ALL)
@@ -182,14 +196,22 @@ int cap_mint(struct cspace *cs, cap_handle_t src, struct cspace *dst_cs, uint32_
 		return VR_EINVAL; /* a badge, once set, is fixed for all descendants */
 	if (expiry != CAP_NO_EXPIRY && expiry <= now)
 		return VR_EINVAL;
-	s = free_slot(dst_cs);
-	if (!s)
-		return VR_ENOMEM;
-	fill(s, parent->obj, parent->rights & rights, parent->badge ? parent->badge : badge,
-	     earlier_expiry(parent->expiry, expiry), parent);
-	*out = handle_of(dst_cs, s);
+	err = derive(parent, dst_cs, rights, badge, expiry, out);
 	KCHECK(cspace_check(cs) && cspace_check(dst_cs));
-	return VR_OK;
+	return err;
+}
+
+int cap_grant_copy(struct cspace *cs, cap_handle_t src, struct cspace *dst_cs, uint64_t now,
+		   cap_handle_t *out)
+{
+	struct cap *parent;
+	int err = cap_lookup(cs, src, KOBJ_NONE, CAP_GRANT, now, &parent);
+
+	if (err)
+		return err;
+	err = derive(parent, dst_cs, CAP_RIGHTS_ALL, 0, CAP_NO_EXPIRY, out);
+	KCHECK(cspace_check(cs) && cspace_check(dst_cs));
+	return err;
 }
 
 int cap_copy(struct cspace *cs, cap_handle_t src, struct cspace *dst_cs, uint64_t now,

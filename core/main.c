@@ -41,7 +41,7 @@ noreturn void kernel_main(const struct boot_info *bi)
 	sched_init();
 	ipc_init();
 	proc_init(phys_to_virt(bi->initrd_pa), bi->initrd_size);
-	err = proc_spawn(NULL, INIT_PATH, "init", &pid);
+	err = proc_spawn(NULL, INIT_PATH, "init", NULL, 0, &pid);
 	if (err)
 		KPANIC("cannot start %s: %s", INIT_PATH, vr_strerror(err));
 	sched_idle_loop();

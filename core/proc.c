@@ -164,7 +164,23 @@ static void spawn_fail(struct process *p, bool have_space)
 	kfree(p);
 }
 
-int proc_spawn(struct process *parent, const char *path, const char *args, int64_t *pid)
+/* Give the new process its initial capabilities, at handles 0..n-1 (its
+ * cspace is empty, so the lowest free slots are 0, 1, ... in order). */
+static int grant_initial_caps(struct process *parent, struct process *p, const cap_handle_t *caps,
+			      unsigned ncaps)
+{
+	for (unsigned i = 0; i < ncaps; i++) {
+		cap_handle_t h;
+		int err = cap_grant_copy(parent->cs, caps[i], p->cs, hal_clock_ns(), &h);
+		if (err)
+			return err;
+		KASSERT(h == cap_handle(i, 0));
+	}
+	return VR_OK;
+}
+
+int proc_spawn(struct process *parent, const char *path, const char *args,
+	       const cap_handle_t *caps, unsigned ncaps, int64_t *pid)
 {
 	struct cpio_entry file;
 	struct elf_image img;
@@ -201,6 +217,8 @@ int proc_spawn(struct process *parent, const char *path, const char *args, int64
 		return err;
 	}
 	err = setup_space(p, &file, &img, args);
+	if (!err && ncaps)
+		err = grant_initial_caps(parent, p, caps, ncaps);
 	t = err ? NULL : thread_create_user(p, proc_slot_base(p) + VR_SLOT_IMAGE_OFF + img.entry,
 					    proc_slot_base(p) + VR_SLOT_STACK_TOP,
 					    proc_slot_base(p) + VR_SLOT_INFO_OFF);

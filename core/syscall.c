@@ -84,9 +84,31 @@ static int copy_user_text(char *dst, size_t cap, uintptr_t src, size_t len)
 	return VR_OK;
 }
 
+/* Decode the initial capabilities of a spawn: a count in range and each
+ * handle naming a capability with GRANT. */
+static int decode_spawn_caps(uintptr_t uptr, struct vr_spawn_caps *sc)
+{
+	sc->count = 0;
+	if (!uptr)
+		return VR_OK;
+	if (vm_copy_from_user(caller_vs(), sc, uptr, sizeof(*sc)))
+		return VR_EFAULT;
+	if (sc->count > VR_SPAWN_CAPS_MAX)
+		return VR_E2BIG;
+	for (uint32_t i = 0; i < sc->count; i++) {
+		struct cap *c;
+		int err = cap_lookup(proc_current()->cs, sc->handles[i], KOBJ_NONE, CAP_GRANT,
+				     hal_clock_ns(), &c);
+		if (err)
+			return err;
+	}
+	return VR_OK;
+}
+
 static int64_t sys_spawn(const struct syscall_args *a)
 {
 	char path[VR_PATH_MAX], args[VR_ARGS_MAX];
+	struct vr_spawn_caps sc;
 	int64_t pid;
 	int err;
 
@@ -96,7 +118,9 @@ static int64_t sys_spawn(const struct syscall_args *a)
 	if (!err && !path[0])
 		err = VR_EINVAL;
 	if (!err)
-		err = proc_spawn(proc_current(), path, args, &pid);
+		err = decode_spawn_caps(a->a[4], &sc);
+	if (!err)
+		err = proc_spawn(proc_current(), path, args, sc.handles, sc.count, &pid);
 	return err ? err : pid;
 }
 

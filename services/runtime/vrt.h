@@ -109,6 +109,105 @@ static inline long sys_sleep(uint64_t ns)
 	return vr_sys_sleep((long)ns, 0, 0, 0, 0);
 }
 
+/* spawn with initial capabilities (handles 0..count-1 in the child). */
+static inline long sys_spawn_caps(const char *path, size_t pathlen, const char *args,
+				  size_t argslen, const struct vr_spawn_caps *caps)
+{
+	return vr_sys_spawn((long)path, (long)pathlen, (long)args, (long)argslen, (long)caps);
+}
+
+/* ---- Capabilities (handles are 32-bit; negative results are errors) ---- */
+
+static inline long sys_cap_identify(uint32_t h, struct vr_cap_info *out)
+{
+	return vr_sys_cap_identify(h, (long)out, 0, 0, 0);
+}
+
+/* Rights only shrink; badge 0 keeps the parent's; expiry_ns 0 for none. */
+static inline long sys_cap_mint(uint32_t h, uint32_t rights, uint64_t badge, uint64_t expiry_ns)
+{
+	return vr_sys_cap_mint(h, rights, (long)badge, (long)expiry_ns, 0);
+}
+
+static inline long sys_cap_copy(uint32_t h)
+{
+	return vr_sys_cap_copy(h, 0, 0, 0, 0);
+}
+
+static inline long sys_cap_delete(uint32_t h)
+{
+	return vr_sys_cap_delete(h, 0, 0, 0, 0);
+}
+
+/* Deletes every descendant of h, a bounded number per call: loops while
+ * the kernel answers VR_EAGAIN. Returns 0 or an error, and the number of
+ * calls it took in *calls if calls is not NULL. */
+static inline long cap_revoke_all(uint32_t h, long *calls)
+{
+	long r, n = 0;
+
+	do {
+		r = vr_sys_cap_revoke(h, 0, 0, 0, 0);
+		n++;
+	} while (r == VR_EAGAIN);
+	if (calls)
+		*calls = n;
+	return r;
+}
+
+static inline long sys_endpoint_create(void)
+{
+	return vr_sys_endpoint_create(0, 0, 0, 0, 0);
+}
+
+static inline long sys_notification_create(void)
+{
+	return vr_sys_notification_create(0, 0, 0, 0, 0);
+}
+
+/* ---- IPC: words and capabilities go through the IPC buffer ---- */
+
+static inline struct vr_ipc_buffer *ipc_buffer(void)
+{
+	return (struct vr_ipc_buffer *)vrt_start_info->ipc_buffer;
+}
+
+static inline long sys_ipc_send(uint32_t ep, uint64_t tag, unsigned flags)
+{
+	return vr_sys_ipc_send(ep, (long)tag, flags, 0, 0);
+}
+
+/* Returns the tag; the words, badge and capabilities are in ipc_buffer(). */
+static inline long sys_ipc_recv(uint32_t ep, unsigned flags)
+{
+	return vr_sys_ipc_recv(ep, flags, 0, 0, 0);
+}
+
+static inline long sys_ipc_call(uint32_t ep, uint64_t tag, unsigned flags)
+{
+	return vr_sys_ipc_call(ep, (long)tag, flags, 0, 0);
+}
+
+static inline long sys_ipc_reply(uint64_t tag)
+{
+	return vr_sys_ipc_reply((long)tag, 0, 0, 0, 0);
+}
+
+static inline long sys_ipc_reply_recv(uint32_t ep, uint64_t tag, unsigned flags)
+{
+	return vr_sys_ipc_reply_recv(ep, (long)tag, flags, 0, 0);
+}
+
+static inline long sys_notify_signal(uint32_t n, uint64_t bits)
+{
+	return vr_sys_notify_signal(n, (long)bits, 0, 0, 0);
+}
+
+static inline long sys_notify_wait(uint32_t n, unsigned flags)
+{
+	return vr_sys_notify_wait(n, flags, 0, 0, 0);
+}
+
 /* spawn() with C strings. */
 long spawn(const char *path, const char *args);
 

@@ -30,8 +30,9 @@ run_sim noinitrd "$sim" --initrd="$tmp/none.cpio" --script /dev/null
 expect_status noinitrd 1
 expect_in "$tmp/noinitrd.err" 'cannot open initrd' "missing initrd message"
 
-printf 'poweroff 7\n' >"$tmp/p7"
+printf 'poweroff\n' >"$tmp/p7"
 run_sim small "$sim" --memory=16M --script "$tmp/p7"
+expect_status small 0
 expect_in "$tmp/small.out" 'veridian$ ' "boots in 16M"
 
 printf 'echo last\n' >"$tmp/short"

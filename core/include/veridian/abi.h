@@ -25,7 +25,9 @@
 	X(1, yield, "-", "0")                                                            \
 	X(2, console_write, "const char *buf, size_t len", "bytes written")              \
 	X(3, console_read, "char *buf, size_t len", "bytes read (>= 1; blocks)")         \
-	X(4, spawn, "const char *path, size_t pathlen, const char *args, size_t argslen", \
+	X(4, spawn,                                                                      \
+	  "const char *path, size_t pathlen, const char *args, size_t argslen, "         \
+	  "const struct vr_spawn_caps *caps (or NULL)",                                  \
 	  "pid of the new process")                                                      \
 	X(5, wait, "int pid (or -1 for any child), int *status", "pid of the child")     \
 	X(6, getpid, "-", "pid of the caller")                                           \
@@ -180,6 +182,15 @@ struct vr_cap_info {
 #define VR_MSG_LABEL(tag) ((uint32_t)(tag))
 #define VR_MSG_NWORDS(tag) ((unsigned)((tag) >> 32) & 0xffu)
 #define VR_MSG_NCAPS(tag) ((unsigned)((tag) >> 40) & 0x7u)
+
+/* Initial capabilities for spawn: the new process receives a capability
+ * derived from each (same rights, badge and expiry; each needs GRANT), at
+ * handles 0, 1, ... count-1 of its own space, in order. */
+#define VR_SPAWN_CAPS_MAX 8u
+struct vr_spawn_caps {
+	uint32_t count;
+	uint32_t handles[VR_SPAWN_CAPS_MAX];
+};
 
 /* Put in a receiver's caps[] for a capability that could not be
  * transferred (it was deleted meanwhile, or the receiver's space is full). */

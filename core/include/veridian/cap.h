@@ -117,6 +117,12 @@ int cap_mint(struct cspace *cs, cap_handle_t src, struct cspace *dst_cs, uint32_
 int cap_copy(struct cspace *cs, cap_handle_t src, struct cspace *dst_cs, uint64_t now,
 	     cap_handle_t *out);
 
+/* Derive a child with the same rights, badge and expiry into a free slot
+ * of dst_cs, for a capability travelling to another process at its
+ * creation: needs GRANT instead of DELEGATE. */
+int cap_grant_copy(struct cspace *cs, cap_handle_t src, struct cspace *dst_cs, uint64_t now,
+		   cap_handle_t *out);
+
 /* Move a capability to a free slot of dst_cs, keeping its place in the
  * derivation tree; the old handle becomes stale. */
 int cap_move(struct cspace *cs, cap_handle_t src, struct cspace *dst_cs, uint64_t now,

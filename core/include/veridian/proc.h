@@ -41,8 +41,11 @@ struct process {
 void proc_init(const void *initrd, size_t initrd_size);
 
 /* Start the program at `path` in the initrd with argument text `args`
- * (space-separated, argv[0] first). parent may be NULL (init). */
-int proc_spawn(struct process *parent, const char *path, const char *args, int64_t *pid);
+ * (space-separated, argv[0] first). parent may be NULL (init). The child
+ * gets a capability derived from each of the parent's `caps` (already
+ * decoded: each exists and has GRANT) at handles 0..ncaps-1. */
+int proc_spawn(struct process *parent, const char *path, const char *args,
+	       const cap_handle_t *caps, unsigned ncaps, int64_t *pid);
 
 /* The current process ends with `status` (all its threads). */
 noreturn void proc_exit(int status);

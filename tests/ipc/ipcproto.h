@@ -1,0 +1,9 @@
+/* The protocol between ipctest/vbench and ipcsrv (message labels). */
+#ifndef IPCPROTO_H
+#define IPCPROTO_H
+
+enum ipc_label { IPC_SUM = 1, IPC_SIGNAL, IPC_ECHO, IPC_QUIT, IPC_ERROR };
+
+#define IPC_SERVER_EP 0u /* ipcsrv's endpoint: its initial capability 0 */
+
+#endif

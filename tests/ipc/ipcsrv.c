@@ -1,0 +1,45 @@
+/*
+ * ipcsrv: the server half of ipctest and of vbench's IPC round trip. It
+ * receives its endpoint as initial capability 0 and serves, by label:
+ *   SUM     words[0..n) -> reply words {sum, badge of the caller's capability}
+ *   SIGNAL  caps[0] is a notification: signal it with words[0], reply {result}
+ *   ECHO    reply the same words
+ *   QUIT    exit without replying (the caller sees VR_ECLOSED)
+ */
+#include "ipcproto.h"
+#include "vrt.h"
+
+static uint64_t serve(uint64_t tag)
+{
+	struct vr_ipc_buffer *b = ipc_buffer();
+	uint64_t sum = 0;
+
+	switch (VR_MSG_LABEL(tag)) {
+	case IPC_SUM:
+		for (unsigned i = 0; i < VR_MSG_NWORDS(tag); i++)
+			sum += b->words[i];
+		b->words[0] = sum;
+		b->words[1] = b->badge;
+		return VR_MSG_TAG(IPC_SUM, 2, 0);
+	case IPC_SIGNAL:
+		b->words[0] = (uint64_t)sys_notify_signal(b->caps[0], b->words[0]);
+		sys_cap_delete(b->caps[0]);
+		return VR_MSG_TAG(IPC_SIGNAL, 1, 0);
+	case IPC_ECHO:
+		return VR_MSG_TAG(IPC_ECHO, VR_MSG_NWORDS(tag), 0);
+	case IPC_QUIT:
+		exit(0);
+	}
+	b->words[0] = (uint64_t)VR_EINVAL;
+	return VR_MSG_TAG(IPC_ERROR, 1, 0);
+}
+
+int main(void)
+{
+	long tag = sys_ipc_recv(IPC_SERVER_EP, 0);
+
+	while (tag >= 0)
+		tag = sys_ipc_reply_recv(IPC_SERVER_EP, serve((uint64_t)tag), 0);
+	printf("ipcsrv: receive failed: %s\n", vr_strerror(tag));
+	return 1;
+}

@@ -1,0 +1,150 @@
+/*
+ * ipctest: capabilities and IPC across processes, run as a user program in
+ * both builds (tests/system/ipc-*.sh). Prints one line per failed check and
+ * ends with "ipctest: N checks, N failed"; exits 0 only if none failed.
+ */
+#include "ipcproto.h"
+#include "vrt.h"
+
+static int checks, failures;
+
+#define CHECK_EQ(expr, want)                                                               \
+	do {                                                                               \
+		long got_ = (long)(expr), want_ = (long)(want);                            \
+		checks++;                                                                  \
+		if (got_ != want_) {                                                       \
+			failures++;                                                        \
+			printf("ipctest: FAIL line %d: %s = %ld (%s), want %ld (%s)\n",    \
+			       __LINE__, #expr, got_, got_ < 0 ? vr_strerror(got_) : "",   \
+			       want_, want_ < 0 ? vr_strerror(want_) : "");               \
+		}                                                                          \
+	} while (0)
+
+#define CHECK_OK(expr) CHECK_EQ((expr) < 0 ? (expr) : 0, 0)
+
+static long start_server(uint32_t ep)
+{
+	struct vr_spawn_caps sc = { .count = 1, .handles = { ep } };
+	return sys_spawn_caps("bin/ipcsrv", 10, "ipcsrv", 6, &sc);
+}
+
+/* Forged, stale, wrong-type, insufficient-rights and out-of-range handles
+ * get their own error codes. */
+static void test_bad_handles(void)
+{
+	long ep = sys_endpoint_create(), n = sys_notification_create(), ro;
+	struct vr_cap_info ci;
+
+	CHECK_OK(ep);
+	CHECK_OK(n);
+	CHECK_EQ(sys_cap_identify(0xffff, &ci), VR_ECAP_RANGE);
+	CHECK_EQ(vr_sys_cap_identify(1l << 40, (long)&ci, 0, 0, 0), VR_ECAP_RANGE);
+	CHECK_EQ(sys_cap_identify((uint32_t)ep + (7u << 16), &ci), VR_ECAP_STALE);
+	CHECK_EQ(sys_cap_identify(200, &ci), VR_ECAP_EMPTY);
+	CHECK_EQ(sys_notify_signal((uint32_t)ep, 1), VR_ECAP_TYPE);
+	CHECK_EQ(sys_ipc_recv((uint32_t)n, VR_IPC_NONBLOCK), VR_ECAP_TYPE);
+	ro = sys_cap_mint((uint32_t)ep, VR_CAP_READ, 0, 0);
+	CHECK_OK(ro);
+	CHECK_EQ(sys_ipc_send((uint32_t)ro, VR_MSG_TAG(1, 0, 0), VR_IPC_NONBLOCK), VR_ECAP_RIGHTS);
+	CHECK_EQ(sys_cap_mint((uint32_t)ro, VR_CAP_ALL, 0, 0), VR_ECAP_RIGHTS); /* no DELEGATE */
+	CHECK_OK(sys_cap_identify((uint32_t)ro, &ci));
+	CHECK_EQ(ci.rights, VR_CAP_READ);
+	CHECK_EQ(ci.type, VR_OBJ_ENDPOINT);
+	CHECK_OK(sys_cap_delete((uint32_t)ro));
+	CHECK_EQ(sys_cap_identify((uint32_t)ro, &ci), VR_ECAP_STALE);
+	CHECK_EQ(sys_cap_identify(0, (struct vr_cap_info *)8), VR_EFAULT);
+	CHECK_EQ(sys_ipc_recv((uint32_t)ep, VR_IPC_NONBLOCK), VR_EAGAIN);
+	CHECK_EQ(sys_ipc_send((uint32_t)ep, VR_MSG_TAG(1, VR_MSG_WORDS + 1, 0), 0), VR_EINVAL);
+	CHECK_EQ(sys_ipc_reply(VR_MSG_TAG(1, 0, 0)), VR_ENOREPLY);
+	CHECK_OK(sys_cap_delete((uint32_t)ep));
+	CHECK_OK(sys_cap_delete((uint32_t)n));
+}
+
+static void test_expiry(void)
+{
+	long ep = sys_endpoint_create(), t;
+	struct vr_cap_info ci;
+
+	t = sys_cap_mint((uint32_t)ep, VR_CAP_ALL, 0, sys_clock() + 1000000);
+	CHECK_OK(t);
+	CHECK_OK(sys_cap_identify((uint32_t)t, &ci));
+	sys_sleep(2000000);
+	CHECK_EQ(sys_cap_identify((uint32_t)t, &ci), VR_ECAP_EXPIRED);
+	CHECK_EQ(sys_ipc_recv((uint32_t)t, VR_IPC_NONBLOCK), VR_ECAP_EXPIRED);
+	CHECK_EQ(sys_cap_mint((uint32_t)ep, VR_CAP_ALL, 0, 1), VR_EINVAL); /* in the past */
+	CHECK_OK(sys_cap_delete((uint32_t)t));
+	CHECK_OK(sys_cap_delete((uint32_t)ep));
+}
+
+/* A tree of 150 descendants goes in several bounded revoke calls. */
+static void test_revoke(void)
+{
+	long ep = sys_endpoint_create(), calls = 0, c = ep;
+	struct vr_cap_info ci;
+
+	for (int i = 0; i < 150; i++) {
+		long d = sys_cap_mint((uint32_t)(i % 3 ? c : ep), VR_CAP_ALL, 0, 0);
+		CHECK_OK(d);
+		c = d;
+	}
+	CHECK_OK(cap_revoke_all((uint32_t)ep, &calls));
+	CHECK_EQ(calls > 1, 1);
+	CHECK_EQ(sys_cap_identify((uint32_t)c, &ci), VR_ECAP_STALE);
+	CHECK_OK(sys_cap_identify((uint32_t)ep, &ci));
+	CHECK_OK(sys_cap_delete((uint32_t)ep));
+}
+
+/* Call a server in another process: words both ways, the badge, a
+ * capability transferred with the message, and the server going away. */
+static void test_call(void)
+{
+	struct vr_ipc_buffer *b = ipc_buffer();
+	long ep = sys_endpoint_create(), badged, n, n2, pid;
+	int status;
+
+	badged = sys_cap_mint((uint32_t)ep, VR_CAP_READ | VR_CAP_WRITE | VR_CAP_GRANT, 42, 0);
+	CHECK_OK(badged);
+	pid = start_server((uint32_t)ep);
+	CHECK_OK(pid);
+	for (unsigned i = 0; i < 100; i++)
+		b->words[i] = i;
+	CHECK_EQ(sys_ipc_call((uint32_t)badged, VR_MSG_TAG(IPC_SUM, 100, 0), 0),
+		 VR_MSG_TAG(IPC_SUM, 2, 0));
+	CHECK_EQ(b->words[0], 4950);
+	CHECK_EQ(b->words[1], 42);
+
+	/* A capability without GRANT cannot travel. */
+	n = sys_notification_create();
+	n2 = sys_cap_mint((uint32_t)n, VR_CAP_WRITE, 0, 0);
+	b->caps[0] = (uint32_t)n2;
+	CHECK_EQ(sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_SIGNAL, 1, 1), 0), VR_ECAP_RIGHTS);
+	CHECK_OK(sys_cap_delete((uint32_t)n2));
+	/* One with GRANT is moved to the server, which signals through it. */
+	n2 = sys_cap_mint((uint32_t)n, VR_CAP_WRITE | VR_CAP_GRANT, 0, 0);
+	b->caps[0] = (uint32_t)n2;
+	b->words[0] = 0x5;
+	CHECK_EQ(sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_SIGNAL, 1, 1), 0),
+		 VR_MSG_TAG(IPC_SIGNAL, 1, 0));
+	CHECK_EQ(b->words[0], 0);
+	CHECK_EQ(sys_notify_wait((uint32_t)n, VR_IPC_NONBLOCK), 0x5);
+	CHECK_EQ(sys_notify_wait((uint32_t)n, VR_IPC_NONBLOCK), VR_EAGAIN);
+	CHECK_EQ(sys_cap_identify((uint32_t)n2, &(struct vr_cap_info){ 0 }), VR_ECAP_STALE);
+
+	CHECK_EQ(sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_QUIT, 0, 0), 0), VR_ECLOSED);
+	CHECK_EQ(sys_wait(pid, &status), pid);
+	CHECK_EQ(status, 0);
+	CHECK_EQ(sys_ipc_send((uint32_t)ep, VR_MSG_TAG(1, 0, 0), VR_IPC_NONBLOCK), VR_EAGAIN);
+	CHECK_OK(sys_cap_delete((uint32_t)badged));
+	CHECK_OK(sys_cap_delete((uint32_t)ep));
+	CHECK_OK(sys_cap_delete((uint32_t)n));
+}
+
+int main(void)
+{
+	test_bad_handles();
+	test_expiry();
+	test_revoke();
+	test_call();
+	printf("ipctest: %d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,14 @@
+# tests/ipc: user-space tests of capabilities and IPC across processes,
+# run in both builds (tests/system/ipc-sim.sh, tests/system/ipc-qemu.sh).
+noinst_PROGRAMS += tests/ipc/ipctest tests/ipc/ipcsrv
+tests_ipc_ipctest_SOURCES = tests/ipc/ipctest.c tests/ipc/ipcproto.h
+tests_ipc_ipctest_CPPFLAGS = $(USER_CPPFLAGS)
+tests_ipc_ipctest_CFLAGS = $(USER_CFLAGS)
+tests_ipc_ipctest_LDFLAGS = $(USER_LINKFLAGS)
+tests_ipc_ipctest_LDADD = $(USER_LIBS)
+tests_ipc_ipcsrv_SOURCES = tests/ipc/ipcsrv.c tests/ipc/ipcproto.h
+tests_ipc_ipcsrv_CPPFLAGS = $(USER_CPPFLAGS)
+tests_ipc_ipcsrv_CFLAGS = $(USER_CFLAGS)
+tests_ipc_ipcsrv_LDFLAGS = $(USER_LINKFLAGS)
+tests_ipc_ipcsrv_LDADD = $(USER_LIBS)
+INITRAMFS_FILES += tests/ipc/ipctest tests/ipc/ipcsrv
