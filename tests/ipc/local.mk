@@ -12,3 +12,6 @@ tests_ipc_ipcsrv_CFLAGS = $(USER_CFLAGS)
 tests_ipc_ipcsrv_LDFLAGS = $(USER_LINKFLAGS)
 tests_ipc_ipcsrv_LDADD = $(USER_LIBS)
 INITRAMFS_FILES += tests/ipc/ipctest tests/ipc/ipcsrv
+
+TESTS += tests/system/ipc-sim.sh tests/system/ipc-qemu.sh
+EXTRA_DIST += tests/system/ipc-sim.sh tests/system/ipc-qemu.sh

@@ -6,8 +6,8 @@
 sim=$top_builddir/core/libcore-sim.a
 x86=$top_builddir/core/libcore-x86.a
 [ -f "$sim" ] && [ -f "$x86" ] || fail "core archives not built"
-ar t "$sim" | sed 's/^core_libcore_sim_a-//' | sort > core-sources.sim
-ar t "$x86" | sed 's/^core_libcore_x86_a-//' | sort > core-sources.x86
+ar t "$sim" | sed -E 's/^(core_)?libcore_sim_a-//' | sort > core-sources.sim
+ar t "$x86" | sed -E 's/^(core_)?libcore_x86_a-//' | sort > core-sources.x86
 cmp -s core-sources.sim core-sources.x86 || {
 	diff core-sources.sim core-sources.x86 >&2
 	fail "veridian-sim and veridian.elf compile different core/ sources"
