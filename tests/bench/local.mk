@@ -1,7 +1,7 @@
 # tests/bench: `make bench` (benchmarks are not tests: figures go to
 # docs/perf.md, with the command that produced them).
 noinst_PROGRAMS += tests/bench/vbench
-tests_bench_vbench_SOURCES = tests/bench/vbench.c
+tests_bench_vbench_SOURCES = tests/bench/vbench.c tests/ipc/ipcproto.h
 tests_bench_vbench_CPPFLAGS = $(USER_CPPFLAGS)
 tests_bench_vbench_CFLAGS = $(USER_CFLAGS)
 tests_bench_vbench_LDFLAGS = $(USER_LINKFLAGS)

@@ -10,6 +10,7 @@
  *   tsc  print the current TSC and exit (instructions since reset under
  *        QEMU -icount shift=0: taken at the shell prompt, it measures boot).
  */
+#include "../ipc/ipcproto.h"
 #include "vrt.h"
 
 static inline uint64_t rdtsc(void)
@@ -53,6 +54,29 @@ static void bench_spawn_exit(long n)
 	report("spawn_exit", n, sys_clock() - t0, rdtsc() - c0);
 }
 
+/* Call+reply round trip to bin/ipcsrv in another process (empty message). */
+static void bench_ipc_round_trip(long n)
+{
+	struct vr_spawn_caps sc = { .count = 1 };
+	long ep = sys_endpoint_create(), pid;
+	int status;
+
+	sc.handles[0] = (uint32_t)ep;
+	pid = sys_spawn_caps("bin/ipcsrv", 10, "ipcsrv", 6, &sc);
+	if (ep < 0 || pid < 0) {
+		printf("vbench: cannot start bin/ipcsrv: %s\n", vr_strerror(ep < 0 ? ep : pid));
+		return;
+	}
+	sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_ECHO, 0, 0), 0); /* warm up */
+	uint64_t t0 = sys_clock(), c0 = rdtsc();
+	for (long i = 0; i < n; i++)
+		sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_ECHO, 0, 0), 0);
+	report("ipc_call_reply", n, sys_clock() - t0, rdtsc() - c0);
+	sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_QUIT, 0, 0), 0);
+	sys_wait(pid, &status);
+	sys_cap_delete((uint32_t)ep);
+}
+
 int main(int argc, char **argv)
 {
 	long n = 100000;
@@ -66,6 +90,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	bench_null_syscall(n);
+	bench_ipc_round_trip(n);
 	bench_spawn_exit(n / 1000 > 0 ? n / 1000 : 1);
 	return 0;
 }
