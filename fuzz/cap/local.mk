@@ -14,7 +14,10 @@ FUZZ_CAP_MAX_LEN = 512
 FUZZ_CAP_SRCS = $(top_srcdir)/fuzz/cap/cap_fuzz.c $(top_srcdir)/tests/cap/cap_hal.c \
 	$(top_srcdir)/core/cap.c $(top_srcdir)/core/pmm.c $(top_srcdir)/core/kheap.c \
 	$(top_srcdir)/core/klib.c
-FUZZ_CAP_DEPS = $(FUZZ_CAP_SRCS) $(top_srcdir)/tests/cap/cap_hal.h $(CORE_HDRS:%=$(top_srcdir)/%) \
+FUZZ_CAP_DEPS = $(FUZZ_CAP_SRCS) $(top_srcdir)/tests/cap/cap_hal.h \
+	$(top_srcdir)/core/include/veridian/cap.h $(top_srcdir)/core/include/veridian/klib.h \
+	$(top_srcdir)/core/include/veridian/pmm.h $(top_srcdir)/core/include/veridian/kheap.h \
+	$(top_srcdir)/core/include/veridian/abi.h $(top_srcdir)/core/include/veridian/hal.h \
 	$(top_builddir)/config.h
 FUZZ_CAP_FLAGS = -std=gnu11 -g -O1 $(WARN_CFLAGS) -I$(top_srcdir)/core/include \
 	-I$(top_srcdir) -I$(top_builddir)
