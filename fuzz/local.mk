@@ -51,7 +51,8 @@ fuzz-smoke: fuzz
 CLEANFILES += fuzz/elf_fuzz fuzz/cpio_fuzz fuzz/elf_fuzz_afl fuzz/cpio_fuzz_afl
 clean-local: clean-fuzz
 clean-fuzz:
-	-rm -rf fuzz/work fuzz/artifacts
+	-rm -rf fuzz/work fuzz/artifacts fuzz/elf-smoke.log fuzz/cpio-smoke.log \
+		fuzz/elf-replay.log fuzz/cpio-replay.log
 .PHONY: clean-fuzz
 
 TESTS += fuzz/smoke.sh

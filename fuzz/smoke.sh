@@ -18,5 +18,5 @@ if ! "$cc" -fsanitize=fuzzer,address,undefined -o "$tmp" "$tmp.c" >/dev/null 2>&
 	exit 77
 fi
 rm -f "$tmp" "$tmp.c"
-exec ${MAKE:-make} -C "$top_builddir" fuzz-smoke FUZZ_TIME="${FUZZ_TIME:-4}" \
+MAKEFLAGS= MFLAGS= exec ${MAKE:-make} -C "$top_builddir" fuzz-smoke FUZZ_TIME="${FUZZ_TIME:-4}" \
 	FUZZ_SEED="${VERIDIAN_SEED:-1}"

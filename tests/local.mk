@@ -7,3 +7,7 @@ TESTS += tests/system/core-freestanding.sh tests/system/core-sources.sh \
 	tests/system/syscall-docs.sh
 EXTRA_DIST += tests/README.md tests/system/core-freestanding.sh tests/system/core-sources.sh \
 	tests/system/lib.sh tests/system/syscall-docs.sh
+
+# docs/debugging.md's gdb sessions, run for real.
+TESTS += tests/system/gdb-sim.sh tests/system/gdb-qemu.sh
+EXTRA_DIST += tests/system/gdb-sim.sh tests/system/gdb-qemu.sh

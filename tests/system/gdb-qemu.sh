@@ -1,0 +1,28 @@
+#!/bin/sh
+# docs/debugging.md's QEMU gdb-stub session works: attach to veridian.elf,
+# break in kernel_syscall with a hardware breakpoint, see the backtrace.
+. "$top_srcdir/tests/system/lib.sh"
+: "${GDB:=gdb}" "${QEMU:=qemu-system-x86_64}"
+command -v "$GDB" >/dev/null 2>&1 || skip "gdb not found"
+command -v "$QEMU" >/dev/null 2>&1 || skip "qemu-system-x86_64 not found"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gdb-qemu.XXXXXX")
+trap 'kill $qpid 2>/dev/null; rm -rf "$tmp"' EXIT
+sock=$tmp/gdb.sock
+printf 'echo hi\npoweroff\n' | timeout 60 "$QEMU" -M microvm,acpi=off -accel tcg -nodefaults \
+	-no-user-config -display none -serial stdio -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$top_builddir/veridian.elf" \
+	-chardev socket,path="$sock",server=on,wait=off,id=gdb0 -gdb chardev:gdb0 -S \
+	>"$tmp/serial" 2>&1 &
+qpid=$!
+i=0
+while [ ! -S "$sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+timeout 60 "$GDB" -q -batch -ex "target remote $sock" -ex 'hbreak kernel_syscall' \
+	-ex continue -ex 'bt 3' -ex 'delete' -ex continue "$top_builddir/veridian.elf" \
+	>"$tmp/out" 2>&1
+wait $qpid
+status=$?
+cat "$tmp/out"
+expect_in "$tmp/out" 'kernel_syscall (nr=' "hardware breakpoint in kernel_syscall"
+expect_in "$tmp/out" 'x86_syscall_entry' "the syscall entry in the backtrace"
+expect_in "$tmp/serial" 'power off (status 0' "the kernel ran on to poweroff"
+[ "$status" -eq 1 ] || fail "QEMU exit status $status, expected 1"
