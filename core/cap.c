@@ -269,8 +269,10 @@ int cap_move(struct cspace *cs, cap_handle_t src, struct cspace *dst_cs, uint64_
 }
 
 /* Remove one capability: children move up to its parent (or become
- * originals), and the object dies with its last capability. */
-static void delete_cap(struct cap *c)
+ * originals). Returns its object if that was the object's last capability:
+ * the caller destroys it with destroy_obj() once it no longer touches the
+ * cspace, which may be that very object. */
+static struct kobj *unlink_cap(struct cap *c)
 {
 	struct kobj *obj = c->obj;
 	struct list *l;
@@ -284,23 +286,36 @@ static void delete_cap(struct cap *c)
 	list_remove(&c->sibling);
 	clear_slot(c);
 	KASSERT(obj->ncaps > 0); /* invariant 4 */
-	if (--obj->ncaps == 0 && destroy_fns[obj->type])
+	return --obj->ncaps == 0 ? obj : NULL;
+}
+
+static void destroy_obj(struct kobj *obj)
+{
+	if (obj && destroy_fns[obj->type])
 		destroy_fns[obj->type](obj);
+}
+
+/* Remove one capability; the object dies with its last capability. */
+static void delete_cap(struct cap *c)
+{
+	destroy_obj(unlink_cap(c));
 }
 
 int cap_delete(struct cspace *cs, cap_handle_t h)
 {
+	struct kobj *obj;
 	struct cap *c;
 	int err = decode(cs, h, &c);
 
 	if (err)
 		return err;
-	delete_cap(c);
-	KCHECK(cspace_check(cs));
+	obj = unlink_cap(c);
+	KCHECK(cspace_check(cs)); /* before destroy_obj: it may free cs itself */
+	destroy_obj(obj);
 	return VR_OK;
 }
 
-/* The first leaf below c (c must have children). */
+/* The first leaf at or below c, following first children. */
 static struct cap *first_leaf(struct cap *c)
 {
 	while (!list_empty(&c->children))
@@ -316,9 +331,14 @@ int cap_revoke(struct cspace *cs, cap_handle_t h, unsigned budget, unsigned *del
 	*deleted = 0;
 	if (err)
 		return err;
-	/* Deleting leaves only: each step is O(1) and never reparents. */
-	while (!list_empty(&c->children) && *deleted < budget) {
-		delete_cap(first_leaf(c));
+	/* Deleting leaves only: each step is O(1) and never reparents. The
+	 * search resumes at the deleted leaf's parent, which is still on the
+	 * first-child path from c, so a call walks O(budget + depth) links
+	 * instead of O(budget * depth). */
+	for (struct cap *cur = c; !list_empty(&c->children) && *deleted < budget;) {
+		struct cap *leaf = first_leaf(cur);
+		cur = leaf->parent;
+		delete_cap(leaf);
 		(*deleted)++;
 	}
 	KCHECK(cspace_check(cs));

@@ -289,6 +289,39 @@ noreturn void proc_exit(int status)
 	sched_exit();
 }
 
+int proc_kill(struct process *self, int64_t pid, int status)
+{
+	struct list *l;
+
+	list_for_each(l, &self->children) {
+		struct process *c = container_of(l, struct process, sibling_link);
+		struct list *tl;
+		if (c->pid != pid || c->zombie)
+			continue;
+		if (c->killed)
+			return VR_OK;
+		c->killed = true;
+		c->kill_status = status;
+		list_for_each(tl, &c->threads) {
+			struct thread *t = container_of(tl, struct thread, proc_link);
+			if (t->state == VR_THREAD_BLOCKED || t->state == VR_THREAD_SLEEPING) {
+				t->ipc.result = VR_ECLOSED;
+				sched_make_runnable(t);
+			}
+		}
+		return VR_OK;
+	}
+	return VR_ESRCH;
+}
+
+void proc_exit_if_killed(void)
+{
+	struct process *p = proc_current();
+
+	if (p && p->killed)
+		proc_exit(p->kill_status);
+}
+
 static struct process *find_child(struct process *self, int64_t pid, bool *any)
 {
 	struct list *l;

@@ -56,11 +56,15 @@ static uintptr_t kstack_top(const struct thread *t)
 	return (uintptr_t)phys_to_virt(t->kstack_pa) + KSTACK_PAGES * PAGE_SIZE;
 }
 
+static void reap_zombies(void);
+
 /* First code a new user thread runs, on its own kernel stack. */
 static noreturn void thread_start(void *arg)
 {
 	struct thread *t = arg;
 
+	reap_zombies();
+	proc_exit_if_killed(); /* killed before it ever ran */
 	hal_user_enter(t->entry_pc, t->entry_sp, t->entry_arg);
 }
 
@@ -152,6 +156,9 @@ static void reschedule(void)
 		hal_context_switch(&prev->ctx, &next->ctx);
 		/* back on prev's stack: prev is current again */
 		reap_zombies();
+		KCHECK(sched_check());
+		proc_exit_if_killed();
+		return;
 	} else {
 		arm_timer();
 	}

@@ -142,6 +142,15 @@ static int64_t sys_wait(const struct syscall_args *a)
 	return pid;
 }
 
+static int64_t sys_kill(const struct syscall_args *a)
+{
+	int64_t pid = (int64_t)a->a[0];
+
+	if (pid <= 0)
+		return VR_EINVAL;
+	return proc_kill(proc_current(), pid, (int)a->a[1]);
+}
+
 static int64_t sys_getpid(const struct syscall_args *a)
 {
 	(void)a;

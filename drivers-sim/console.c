@@ -6,14 +6,15 @@
  * spins): its timing is then a function of the kernel's own progress, which
  * keeps virtual-time runs reproducible byte for byte.
  *
- * In raw mode the terminal does no output processing, so "\n" is written
- * as "\r\n" there; output to files and pipes is left untouched.
+ * If the raw-mode terminal does no output processing, "\n" is written as
+ * "\r\n" there; output to files and pipes is left untouched.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -124,6 +125,17 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
+/* libuv's raw mode keeps output processing (OPOST|ONLCR) on, other raw
+ * modes do not: ask the terminal rather than assume. */
+static bool output_needs_crlf(void)
+{
+	struct termios t;
+
+	if (!isatty(STDOUT_FILENO) || tcgetattr(STDOUT_FILENO, &t) < 0)
+		return false;
+	return !(t.c_oflag & OPOST) || !(t.c_oflag & ONLCR);
+}
+
 static int start_tty(void)
 {
 	int err = uv_tty_init(sim_loop(), &con.tty, STDIN_FILENO, 1);
@@ -138,7 +150,7 @@ static int start_tty(void)
 		return -1;
 	}
 	con.have_tty = true;
-	con.translate_nl = isatty(STDOUT_FILENO);
+	con.translate_nl = output_needs_crlf();
 	return 0;
 }
 

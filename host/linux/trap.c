@@ -193,6 +193,9 @@ void sim_irq_dispatch(struct sim_uframe *f)
 		break;
 	case SIM_IRQ_TICK:
 		real_time_tick();
+		/* A tick of user time is a scheduler tick, as on a periodic timer:
+		 * a thread woken by input must not wait for a spinner forever. */
+		kernel_timer_expired();
 		break;
 	case SIM_IRQ_WATCHDOG:
 		watchdog_preempt(f);

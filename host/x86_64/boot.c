@@ -299,7 +299,8 @@ noreturn void x86_boot_main(uint32_t magic, uint32_t info_pa)
 	else if (magic == PVH_BOOT_MARKER)
 		parse_pvh(info_pa);
 	else
-		boot_fatal("entered by an unknown boot protocol (eax is neither PVH nor multiboot2)");
+		boot_fatal(
+			"entered by an unknown boot protocol (eax is neither PVH nor multiboot2)");
 	if (!initrd_is_module)
 		use_embedded_initrd();
 	boot_info.cmdline = cmdline;

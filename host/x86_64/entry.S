@@ -25,7 +25,9 @@ x86_vectors:
 	.set vec, 0
 	.rept 256
 	.balign X86_VECTOR_STUB_SIZE
-	.if (vec == 8) || (vec == 10) || (vec == 11) || (vec == 12) || (vec == 13) || (vec == 14) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+	/* The vectors for which the CPU pushes an error code. */
+	.if (vec == 8) || (vec == 10) || (vec == 11) || (vec == 12) || (vec == 13) || \
+		(vec == 14) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
 	.else
 	pushq $0
 	.endif

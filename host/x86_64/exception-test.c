@@ -28,8 +28,8 @@ static bool has(const char *cmdline, const char *word)
 
 noreturn void kernel_main(const struct boot_info *bi)
 {
-	kprintf("exception-test: clock %llu ns, cmdline '%s'\n",
-		(unsigned long long)hal_clock_ns(), bi->cmdline);
+	kprintf("exception-test: clock %llu ns, cmdline '%s'\n", (unsigned long long)hal_clock_ns(),
+		bi->cmdline);
 	if (has(bi->cmdline, "kpf"))
 		*(volatile uint64_t *)0xdead0000000ull = 0x1234;
 	if (has(bi->cmdline, "kud"))
@@ -40,8 +40,7 @@ noreturn void kernel_main(const struct boot_info *bi)
 	hal_poweroff(0);
 }
 
-int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-		       uint64_t a4)
+int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
 	(void)nr, (void)a0, (void)a1, (void)a2, (void)a3, (void)a4;
 	KPANIC("exception-test has no user mode");

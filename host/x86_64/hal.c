@@ -9,7 +9,7 @@
 
 #include "x86.h"
 
-#define DEBUG_EXIT_PORT 0xf4 /* QEMU isa-debug-exit: exits with (v << 1) | 1 */
+#define DEBUG_EXIT_PORT 0xf4   /* QEMU isa-debug-exit: exits with (v << 1) | 1 */
 #define PANIC_EXIT_STATUS 0x7f /* QEMU exit status 255 after a panic */
 #define INVLPG_MAX_PAGES 32    /* beyond this, one CR3 reload is cheaper */
 #define FXSAVE_SIZE 512
@@ -58,20 +58,20 @@ noreturn void hal_panic_halt(void)
  * and the return address. The block sits just below the 16-aligned top, so
  * the trampoline calls entry(arg) with an ABI-aligned stack.
  */
-void hal_context_init(struct hal_context *ctx, void *stack, size_t size,
-		      void (*entry)(void *), void *arg)
+void hal_context_init(struct hal_context *ctx, void *stack, size_t size, void (*entry)(void *),
+		      void *arg)
 {
 	uintptr_t top = ALIGN_DOWN((uintptr_t)stack + size, 16);
 	uint64_t *regs = (uint64_t *)(top - 7 * sizeof(uint64_t));
 	uintptr_t fx = ALIGN_DOWN((uintptr_t)regs - FXSAVE_SIZE, 16);
 	uint64_t *sp = (uint64_t *)(fx - 16);
 
-	regs[0] = 0;                                  /* r15 */
-	regs[1] = 0;                                  /* r14 */
-	regs[2] = (uintptr_t)arg;                     /* r13 */
-	regs[3] = (uintptr_t)entry;                   /* r12 */
-	regs[4] = 0;                                  /* rbx */
-	regs[5] = 0;                                  /* rbp */
+	regs[0] = 0;                                 /* r15 */
+	regs[1] = 0;                                 /* r14 */
+	regs[2] = (uintptr_t)arg;                    /* r13 */
+	regs[3] = (uintptr_t)entry;                  /* r12 */
+	regs[4] = 0;                                 /* rbx */
+	regs[5] = 0;                                 /* rbp */
 	regs[6] = (uintptr_t)x86_context_trampoline; /* return address */
 	memcpy((void *)fx, x86_fpu_clean_state, FXSAVE_SIZE);
 	sp[0] = (uintptr_t)regs;

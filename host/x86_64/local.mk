@@ -43,7 +43,8 @@ EXTRA_host_x86_64_exception_test_elf_DEPENDENCIES = $(top_srcdir)/host/x86_64/ke
 iso: veridian.iso
 veridian.iso: veridian.elf $(top_srcdir)/host/x86_64/grub.cfg $(top_srcdir)/host/x86_64/mkiso.sh
 	@if test "$(GRUB_MKRESCUE)" = no; then \
-		echo "make iso: grub-mkrescue not found (apt-get install grub-pc-bin grub-efi-amd64-bin xorriso mtools)" >&2; \
+		echo "make iso: grub-mkrescue not found" \
+			"(apt-get install grub-pc-bin grub-efi-amd64-bin xorriso mtools)" >&2; \
 		exit 1; \
 	fi
 	$(AM_V_GEN)$(SHELL) $(top_srcdir)/host/x86_64/mkiso.sh '$(GRUB_MKRESCUE)' veridian.elf \

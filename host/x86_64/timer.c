@@ -40,8 +40,8 @@
 static volatile uint32_t *lapic;
 static uint64_t tsc_start;
 static uint64_t tsc_hz;
-static uint64_t ns_mult;   /* ns = (tsc delta * ns_mult) >> 32 */
-static uint64_t lapic_hz;  /* timer count rate after the divider */
+static uint64_t ns_mult;  /* ns = (tsc delta * ns_mult) >> 32 */
+static uint64_t lapic_hz; /* timer count rate after the divider */
 static uint64_t deadline = UINT64_MAX;
 static bool boot_time_reported;
 

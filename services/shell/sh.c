@@ -210,6 +210,24 @@ static int cmd_wait(int argc, char **argv)
 	return 0;
 }
 
+/* kill PID: terminates a background child (it exits with status 137, as a
+ * shell reports 128 + SIGKILL); `wait` collects it. */
+static int cmd_kill(int argc, char **argv)
+{
+	long pid, r;
+
+	if (argc != 2 || !vrt_parse_long(argv[1], &pid)) {
+		printf("usage: kill PID\n");
+		return 2;
+	}
+	r = vr_sys_kill(pid, 137, 0, 0, 0);
+	if (r < 0) {
+		printf("sh: kill: %ld: %s\n", pid, vr_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
 static const struct builtin builtins[] = {
 	{"help", cmd_help, "this list"},
 	{"echo", cmd_echo, "echo ARGS...: print the arguments"},
@@ -217,6 +235,7 @@ static const struct builtin builtins[] = {
 	{"uname", cmd_uname, "uname [-a]: system, version, build, machine, hypervisor"},
 	{"mem", cmd_mem, "physical memory use"},
 	{"wait", cmd_wait, "wait [PID]: wait for a background process"},
+	{"kill", cmd_kill, "kill PID: terminate a background process"},
 	{"poweroff", cmd_poweroff, "turn the machine off"},
 	{"exit", cmd_exit, "exit [STATUS]: leave the shell (init starts a new one)"},
 	{NULL, NULL, NULL},

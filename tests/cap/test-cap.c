@@ -727,6 +727,62 @@ static void test_no_leak_many_spaces(void **state)
 		f->obj[i].had_caps = false;
 }
 
+static unsigned cspaces_destroyed;
+
+/* What the kernel's KOBJ_CSPACE destroy callback does: free the cspace. */
+static void destroy_cspace(struct kobj *k)
+{
+	cspaces_destroyed++;
+	cspace_destroy(container_of(k, struct cspace, obj));
+}
+
+/*
+ * Bug pinned: "cap_delete checks a cspace its destroy callback freed".
+ * cap_delete() ran KCHECK(cspace_check(cs)) after delete_cap() had called
+ * the object's destroy callback. When the deleted capability was the last
+ * one to the cspace it lived in, the callback freed that cspace, and the
+ * check read freed memory: kfree() had overwritten cs->obj.type with its
+ * free-list link, so debug builds panicked ("assertion failed:
+ * cspace_check(cs)") and others would have used freed memory. Fixed in
+ * core/cap.c: cap_delete() finishes with the cspace before the callback.
+ */
+static void test_bug_delete_last_cap_to_own_cspace(void **state)
+{
+	struct fx *f = *state;
+	struct cspace *self = cspace_create(3), *other = new_cs(f, 2);
+	cap_handle_t h, h2, in_other;
+
+	assert_non_null(self);
+	cspaces_destroyed = 0;
+	kobj_register_type(KOBJ_CSPACE, destroy_cspace);
+	assert_int_equal(cap_insert(self, &self->obj, CAP_RIGHTS_ALL, 0, &h), VR_OK);
+	assert_int_equal(cap_insert(self, &f->obj[0].k, CAP_RIGHTS_ALL, 0, &h2), VR_OK);
+	f->obj[0].had_caps = true;
+	assert_int_equal(cap_mint(self, h2, other, CAP_READ, 0, 0, 0, &in_other), VR_OK);
+	struct cspace *both[] = { self, other };
+	assert_true(cspace_check(self));
+	assert_true(cspace_check(other));
+	assert_int_equal(cap_count_refs(both, 2, &f->obj[0].k), 2);
+	assert_int_equal(cap_count_refs(both, 2, &self->obj), self->obj.ncaps);
+	assert_int_equal(cap_delete(self, h), VR_OK); /* frees `self` */
+	assert_int_equal(cspaces_destroyed, 1);
+	check(f);
+	/* self's capability to obj 0 went with it; the child in `other` is an
+	 * original now. */
+	assert_int_equal(f->obj[0].k.ncaps, 1);
+	assert_null(get(other, in_other, 0)->parent);
+
+	/* The last capability to a cspace held in another cspace. */
+	self = cspace_create(1);
+	assert_non_null(self);
+	assert_int_equal(cap_insert(other, &self->obj, CAP_READ, 0, &h), VR_OK);
+	check(f);
+	assert_int_equal(cap_delete(other, h), VR_OK);
+	assert_int_equal(cspaces_destroyed, 2);
+	check(f);
+	kobj_register_type(KOBJ_CSPACE, NULL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -748,6 +804,7 @@ int main(void)
 		T(test_revoke_wide_tree),
 		T(test_full_cspace),
 		T(test_no_leak_many_spaces),
+		T(test_bug_delete_last_cap_to_own_cspace),
 	};
 
 	return cmocka_run_group_tests_name("cap", tests, group_setup, NULL);

@@ -11,7 +11,13 @@ tests_ipc_ipcsrv_CPPFLAGS = $(USER_CPPFLAGS)
 tests_ipc_ipcsrv_CFLAGS = $(USER_CFLAGS)
 tests_ipc_ipcsrv_LDFLAGS = $(USER_LINKFLAGS)
 tests_ipc_ipcsrv_LDADD = $(USER_LIBS)
-INITRAMFS_FILES += tests/ipc/ipctest tests/ipc/ipcsrv
+noinst_PROGRAMS += tests/ipc/reclaimtest
+tests_ipc_reclaimtest_SOURCES = tests/ipc/reclaimtest.c tests/ipc/ipcproto.h
+tests_ipc_reclaimtest_CPPFLAGS = $(USER_CPPFLAGS)
+tests_ipc_reclaimtest_CFLAGS = $(USER_CFLAGS)
+tests_ipc_reclaimtest_LDFLAGS = $(USER_LINKFLAGS)
+tests_ipc_reclaimtest_LDADD = $(USER_LIBS)
+INITRAMFS_FILES += tests/ipc/ipctest tests/ipc/ipcsrv tests/ipc/reclaimtest
 
 TESTS += tests/system/ipc-sim.sh tests/system/ipc-qemu.sh
 EXTRA_DIST += tests/system/ipc-sim.sh tests/system/ipc-qemu.sh

@@ -1,10 +1,10 @@
 #!/bin/sh
-# Capabilities and IPC across processes in veridian.elf under QEMU microvm:
+# Capabilities, IPC and reclaim across processes in veridian.elf under QEMU microvm:
 # the same bin/ipctest as tests/system/ipc-sim.sh. Passes only on the
 # poweroff debug-exit status together with the ipctest summary line.
 . "$top_srcdir/tests/system/qemu-lib.sh"
 
-SHELL_INPUT='ipctest\npoweroff\n'
+SHELL_INPUT='ipctest\nreclaimtest\npoweroff\n'
 qemu_session -M microvm,acpi=off -kernel "$ELF" >"$tmp/log"
 test "$qemu_status" -eq 124 && { cat "$tmp/log"; fail "QEMU timed out"; }
 grep -Eq '^ipctest: [0-9]+ checks, 0 failed$' "$tmp/serial" || {
@@ -13,4 +13,6 @@ grep -Eq '^ipctest: [0-9]+ checks, 0 failed$' "$tmp/serial" || {
 }
 expect_in "$tmp/serial" 'power off (status 0' "power-off message"
 test "$qemu_status" -eq 1 || fail "QEMU exit status $qemu_status, expected 1 (poweroff 0)"
-grep 'ipctest:' "$tmp/serial"
+grep -Eq '^reclaimtest: [0-9]+ rounds, free pages before ([0-9]+) after \1, 0 failures$' \
+	"$tmp/serial" || { cat "$tmp/log" >&2; fail "reclaimtest: memory not reclaimed"; }
+grep -E '^(ipctest|reclaimtest):' "$tmp/serial"

@@ -17,8 +17,10 @@ boot_fault() {
 	# check below (a panic exit happens only after the dump).
 	echo "---- $1 ----"
 	cat "$tmp/serial"
-	for reg in rax rbx rcx rdx rsi rdi rbp r8 r9 r10 r11 r12 r13 r14 r15 rip rsp rflags cr2 cr3; do
-		grep -Eq "(^| )$reg +0x[0-9a-f]{16}" "$tmp/serial" || fail "$1: register $reg missing"
+	for reg in rax rbx rcx rdx rsi rdi rbp r8 r9 r10 r11 r12 r13 r14 r15 \
+		rip rsp rflags cr2 cr3; do
+		grep -Eq "(^| )$reg +0x[0-9a-f]{16}" "$tmp/serial" ||
+			fail "$1: register $reg missing"
 	done
 }
 

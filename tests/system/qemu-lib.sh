@@ -13,7 +13,8 @@ ELF=$top_builddir/veridian.elf
 test -f "$ELF" || fail "$ELF has not been built"
 
 SESSION_TIMEOUT=${SESSION_TIMEOUT:-50}
-SHELL_INPUT='help\necho hi\nuname -a\nps\nmem\nfault null\nfault ud\nnosuchcmd\necho still alive\npoweroff\n'
+SHELL_INPUT='help\necho hi\nuname -a\nps\nmem\nfault null\nfault ud\nnosuchcmd\n'
+SHELL_INPUT="${SHELL_INPUT}echo still alive\\npoweroff\\n"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/veridian-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -27,7 +28,8 @@ qemu_session() {
 	: >"$tmp/raw"
 	(
 		i=0
-		while ! grep -qF 'veridian$ ' "$tmp/raw" && test $i -lt $((SESSION_TIMEOUT * 10)); do
+		limit=$((SESSION_TIMEOUT * 10))
+		while ! grep -qF 'veridian$ ' "$tmp/raw" && test $i -lt $limit; do
 			sleep 0.1
 			i=$((i + 1))
 		done
@@ -70,7 +72,8 @@ make_iso() {
 	test -n "${GRUB_MKRESCUE:-}" && test "$GRUB_MKRESCUE" != no ||
 		GRUB_MKRESCUE=$(command -v grub-mkrescue) || skip "grub-mkrescue not found"
 	command -v xorriso >/dev/null 2>&1 || skip "xorriso not found (grub-mkrescue needs it)"
-	command -v mformat >/dev/null 2>&1 || skip "mtools not found (grub-mkrescue needs it for EFI)"
+	command -v mformat >/dev/null 2>&1 ||
+		skip "mtools not found (grub-mkrescue needs it for EFI)"
 	test -d /usr/lib/grub/i386-pc || skip "GRUB BIOS modules (grub-pc-bin) not installed"
 	sh "$top_srcdir/host/x86_64/mkiso.sh" "$GRUB_MKRESCUE" "$ELF" \
 		"$top_srcdir/host/x86_64/grub.cfg" "$1" || fail "building the GRUB ISO failed"

@@ -52,7 +52,9 @@
 	  "tag of the next message")                                                     \
 	X(24, notification_create, "-", "handle (all rights)")                           \
 	X(25, notify_signal, "cap n, uint64_t bits", "0")                                \
-	X(26, notify_wait, "cap n, uint64_t flags", "the bits, which are cleared")
+	X(26, notify_wait, "cap n, uint64_t flags", "the bits, which are cleared")         \
+	X(27, kill, "int pid (a child of the caller), int status",                       \
+	  "0; the child exits with `status` at its next kernel entry or wake-up")
 
 enum vr_syscall {
 #define VR_SYSCALL_ENUM(nr, name, args, ret) VR_SYS_##name = nr,

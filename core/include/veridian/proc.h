@@ -32,6 +32,8 @@ struct process {
 	struct list sibling_link; /* in parent->children */
 	struct list all_link;
 	bool zombie;
+	bool killed;              /* exits with kill_status at its next kernel boundary */
+	int kill_status;
 	int exit_status;
 	struct waitq child_exit;  /* the parent waits here for children */
 };
@@ -49,6 +51,15 @@ int proc_spawn(struct process *parent, const char *path, const char *args,
 
 /* The current process ends with `status` (all its threads). */
 noreturn void proc_exit(int status);
+
+/* Terminate a child of `self`: its threads are woken from any wait and
+ * the process exits with `status` as soon as one of them runs in the
+ * kernel. VR_ESRCH if pid is not a live child. */
+int proc_kill(struct process *self, int64_t pid, int status);
+
+/* Called by the scheduler whenever a thread resumes in the kernel and
+ * before it enters user mode: exits if its process was killed. */
+void proc_exit_if_killed(void);
 
 /* Wait for a child (pid, or -1 for any) to end. Returns its pid and status. */
 int proc_wait(struct process *self, int64_t pid, int *status, int64_t *out_pid);
