@@ -130,6 +130,8 @@ static void transfer(struct thread *s, struct thread *r, uint64_t tag, uint64_t 
 	rb->tag = tag;
 }
 
+static struct thread *first_waiter(struct waitq *wq);
+
 static struct thread *first_waiter(struct waitq *wq)
 {
 	return list_empty(&wq->threads) ? NULL
@@ -161,8 +163,13 @@ int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call)
 	if (r) {
 		transfer(t, r, tag, ep_cap->badge);
 		r->ipc.result = (int64_t)tag;
-		sched_make_runnable(r);
-		sender_done(t, r); /* a call blocks here until the reply */
+		if (is_call) {
+			/* fast path: the caller waits for the reply, the server runs */
+			r->ipc.reply_to = t;
+			sched_block_switch(&t->ipc.reply_wait, r);
+		} else {
+			sched_make_runnable(r);
+		}
 		return t->ipc.result;
 	}
 	if (flags & VR_IPC_NONBLOCK)
@@ -188,6 +195,24 @@ int64_t ipc_recv(struct endpoint *ep, unsigned flags)
 	if (flags & VR_IPC_NONBLOCK)
 		return VR_EAGAIN;
 	sched_block(&ep->receivers);
+	return t->ipc.result;
+}
+
+int64_t ipc_reply_recv(uint64_t tag, struct endpoint *ep, unsigned flags)
+{
+	struct thread *t = sched_current(), *c = t->ipc.reply_to;
+
+	if (!c || !list_empty(&ep->senders.threads) || (flags & VR_IPC_NONBLOCK)) {
+		if (c)
+			ipc_reply(tag);
+		return ipc_recv(ep, flags);
+	}
+	/* fast path: nothing to receive yet, so wait for it and let the caller
+	 * run at once on the rest of our slice */
+	transfer(t, c, tag, 0);
+	t->ipc.reply_to = NULL;
+	c->ipc.result = (int64_t)tag;
+	sched_block_switch(&ep->receivers, c);
 	return t->ipc.result;
 }
 

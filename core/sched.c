@@ -24,6 +24,7 @@ static struct {
 	struct list all;
 	int64_t next_tid;
 	uint64_t slice_end;        /* clock value at which current's slice ends */
+	uint64_t armed;            /* the deadline last given to hal_timer_arm */
 	bool need_resched;
 } sched;
 
@@ -44,6 +45,7 @@ void sched_init(void)
 	list_push_back(&sched.all, &sched.idle.all_link);
 	sched.current = &sched.idle;
 	sched.next_tid = 1;
+	sched.armed = UINT64_MAX; /* the platform timer starts disarmed */
 }
 
 struct thread *sched_current(void)
@@ -57,6 +59,8 @@ static uintptr_t kstack_top(const struct thread *t)
 }
 
 static void reap_zombies(void);
+static void arm_timer(const struct thread *running);
+static void enqueue_by_prio(struct waitq *wq, struct thread *t);
 
 /* First code a new user thread runs, on its own kernel stack. */
 static noreturn void thread_start(void *arg)
@@ -103,6 +107,11 @@ void sched_make_runnable(struct thread *t)
 	t->waiting_on = NULL;
 	t->state = VR_THREAD_RUNNABLE;
 	list_push_back(&sched.runq, &t->sched_link);
+	if (sched.current != &sched.idle && sched.slice_end == UINT64_MAX) {
+		/* the running thread was alone: its slice starts now */
+		sched.slice_end = hal_clock_ns() + SCHED_SLICE_NS;
+		arm_timer(sched.current);
+	}
 }
 
 static void thread_free(struct thread *t)
@@ -121,47 +130,71 @@ static void reap_zombies(void)
 		thread_free(container_of(l, struct thread, sched_link));
 }
 
-static void arm_timer(void)
+/* Program the one-shot timer for the earliest of the first sleeper's wake
+ * time and the end of the current slice (which matters only while others
+ * wait to run). The HAL is called only when the deadline changes: on the
+ * IPC path it does not. */
+static void arm_timer(const struct thread *running)
 {
 	uint64_t deadline = UINT64_MAX;
 
 	if (!list_empty(&sched.sleepers))
 		deadline = container_of(sched.sleepers.next, struct thread, sched_link)->wake_at;
-	if (sched.current != &sched.idle && !list_empty(&sched.runq))
+	if (running != &sched.idle && !list_empty(&sched.runq))
 		deadline = MIN(deadline, sched.slice_end);
-	hal_timer_arm(deadline);
+	if (deadline != sched.armed) {
+		sched.armed = deadline;
+		hal_timer_arm(deadline);
+	}
 }
 
-/* Run the next runnable thread (or idle). The caller has already put the
- * current thread where it belongs (run queue, wait queue, sleep list, reap
- * list) and set its state. */
-static void reschedule(void)
+/* Make `next` the running thread and switch to it; returns when the
+ * previous thread runs again. The caller has put the previous thread where
+ * it belongs and set its state. */
+static void switch_to(struct thread *next)
 {
-	struct list *l = list_pop_front(&sched.runq);
 	struct thread *prev = sched.current;
-	struct thread *next = l ? container_of(l, struct thread, sched_link) : &sched.idle;
 
-	sched.need_resched = false;
 	if (prev == &sched.idle)
 		prev->state = VR_THREAD_RUNNABLE; /* never queued: runs when the queue is empty */
 	next->state = VR_THREAD_RUNNING;
-	sched.slice_end = hal_clock_ns() + SCHED_SLICE_NS;
-	if (next != prev) {
-		sched.current = next;
-		if (next != &sched.idle)
-			hal_set_kernel_stack(kstack_top(next));
-		if (next->proc && (!prev->proc || prev->proc != next->proc))
-			hal_vm_activate(next->proc->vs.pml4_pa);
-		arm_timer();
-		hal_context_switch(&prev->ctx, &next->ctx);
-		/* back on prev's stack: prev is current again */
-		reap_zombies();
-		KCHECK(sched_check());
-		proc_exit_if_killed();
+	if (next == prev)
 		return;
-	} else {
-		arm_timer();
-	}
+	sched.current = next;
+	if (next != &sched.idle)
+		hal_set_kernel_stack(kstack_top(next));
+	if (next->proc && (!prev->proc || prev->proc != next->proc))
+		hal_vm_activate(next->proc->vs.pml4_pa);
+	hal_context_switch(&prev->ctx, &next->ctx);
+	/* back on prev's stack: prev is current again */
+	reap_zombies();
+	proc_exit_if_killed();
+}
+
+/* Run the next runnable thread (or idle) with a fresh slice. The clock is
+ * read only when others wait to run: a slice matters only then. */
+static void reschedule(void)
+{
+	struct list *l = list_pop_front(&sched.runq);
+	struct thread *next = l ? container_of(l, struct thread, sched_link) : &sched.idle;
+
+	sched.need_resched = false;
+	sched.slice_end = list_empty(&sched.runq) ? UINT64_MAX : hal_clock_ns() + SCHED_SLICE_NS;
+	arm_timer(next);
+	switch_to(next);
+	KCHECK(sched_check());
+}
+
+void sched_block_switch(struct waitq *wq, struct thread *next)
+{
+	struct thread *t = sched.current;
+
+	KASSERT(t != &sched.idle && next->state == VR_THREAD_BLOCKED && next != t);
+	t->state = VR_THREAD_BLOCKED;
+	enqueue_by_prio(wq, t);
+	list_remove(&next->sched_link);
+	next->waiting_on = NULL;
+	switch_to(next); /* next runs on the rest of t's slice */
 	KCHECK(sched_check());
 }
 
@@ -250,9 +283,11 @@ void sched_timer_expired(void)
 			break;
 		sched_make_runnable(t);
 	}
+	if (!list_empty(&sched.runq) && sched.slice_end == UINT64_MAX)
+		sched.slice_end = now + SCHED_SLICE_NS; /* others woke: the slice starts now */
 	if (!list_empty(&sched.runq) && (sched.current == &sched.idle || now >= sched.slice_end))
 		sched.need_resched = true;
-	arm_timer();
+	arm_timer(sched.current);
 }
 
 void sched_preempt_point(void)

@@ -257,9 +257,19 @@ static struct cspace *caller_cs(void)
  * out of range. */
 static int decode_cap(uint64_t h, enum kobj_type type, uint32_t rights, struct cap **out)
 {
+	struct cap *c;
+	int err;
+
 	if (h > UINT32_MAX)
 		return VR_ECAP_RANGE;
-	return cap_lookup(caller_cs(), (cap_handle_t)h, type, rights, hal_clock_ns(), out);
+	/* Look up at time 0 (nothing has expired) and read the clock only for
+	 * a capability that can expire: the IPC path stays off the clock. The
+	 * second lookup keeps the documented order of errors. */
+	err = cap_lookup(caller_cs(), (cap_handle_t)h, KOBJ_NONE, 0, 0, &c);
+	if (err)
+		return err;
+	return cap_lookup(caller_cs(), (cap_handle_t)h, type, rights,
+			  c->expiry != CAP_NO_EXPIRY ? hal_clock_ns() : 0, out);
 }
 
 static int64_t sys_cap_identify(const struct syscall_args *a)
@@ -376,7 +386,7 @@ static int decode_send(const struct syscall_args *a, uint32_t rights, struct cap
 	if (!err)
 		err = decode_cap(a->a[0], KOBJ_ENDPOINT, rights, ep);
 	if (!err)
-		err = ipc_check_message(*ep, a->a[1], hal_clock_ns());
+		err = ipc_check_message(*ep, a->a[1], VR_MSG_NCAPS(a->a[1]) ? hal_clock_ns() : 0);
 	return err;
 }
 
@@ -427,9 +437,8 @@ static int64_t sys_ipc_reply_recv(const struct syscall_args *a)
 		err = ipc_check_message(NULL, a->a[1], hal_clock_ns());
 	if (err)
 		return err;
-	if (replying)
-		ipc_reply(a->a[1]);
-	return ipc_recv(container_of(ep->obj, struct endpoint, obj), (unsigned)a->a[2]);
+	return ipc_reply_recv(a->a[1], container_of(ep->obj, struct endpoint, obj),
+			      (unsigned)a->a[2]);
 }
 
 static int64_t sys_notify_signal(const struct syscall_args *a)

@@ -17,7 +17,12 @@
  *     memcheck takes ~10 s to mark a 1 TiB reservation, and Valgrind
  *     places the program's own mappings far below the slot area anyway.
  *  2. owner[n] is the pml4 of the last hal_vm_invalidate() in slot n.
- *  3. Default mode: every slot mirrors its owner's tables at all times.
+ *  3. Default mode: every slot mirrors its owner's tables whenever user
+ *     code runs: changes are collected in dirty[n] and applied by
+ *     sim_mmu_sync() before each return to user mode, so that a new
+ *     process's pages (frames allocated one by one, but mostly contiguous)
+ *     take a handful of mmap calls instead of one per page. The kernel
+ *     itself never goes through the mirror (it uses the physical map).
  *     Strict mode: only slots whose owner is the active pml4 are mirrored
  *     (exposed[n]); all others are PROT_NONE.
  */
@@ -46,6 +51,10 @@ static struct {
 	uint64_t owner[VR_SLOT_COUNT];
 	bool exposed[VR_SLOT_COUNT];
 	bool reserved[VR_SLOT_COUNT];
+	struct {
+		uint64_t lo, hi; /* [lo, hi) to re-mirror; lo == hi: clean */
+	} dirty[VR_SLOT_COUNT];
+	bool any_dirty;
 	struct sim_mmu_stats stats;
 } mmu;
 
@@ -54,17 +63,21 @@ static unsigned pt_index(uint64_t va, int level)
 	return (unsigned)(va >> (12 + 9 * level)) & 511u;
 }
 
-bool sim_mmu_walk(uint64_t pml4_pa, uint64_t va, struct sim_walk *w)
+/* The walk; on failure *absent is the size of the aligned region around va
+ * that the missing entry covers (the MMU would fail there the same way). */
+static bool walk(uint64_t pml4_pa, uint64_t va, struct sim_walk *w, uint64_t *absent)
 {
 	uint64_t table_pa = pml4_pa;
 	bool writable = true, user = true, exec = true;
 
+	*absent = VR_PAGE_SIZE;
 	if (va >= USER_VA_END)
 		return false; /* the upper half holds no user mappings */
 	for (int level = 3; level >= 0; level--) {
 		const uint64_t *table = sim_ram_ptr(table_pa & SIM_PTE_ADDR, VR_PAGE_SIZE);
 		uint64_t e;
 
+		*absent = 1ull << (12 + 9 * level);
 		if (!table)
 			return false;
 		e = table[pt_index(va, level)];
@@ -86,6 +99,13 @@ bool sim_mmu_walk(uint64_t pml4_pa, uint64_t va, struct sim_walk *w)
 		table_pa = e;
 	}
 	return false;
+}
+
+bool sim_mmu_walk(uint64_t pml4_pa, uint64_t va, struct sim_walk *w)
+{
+	uint64_t absent;
+
+	return walk(pml4_pa, va, w, &absent);
 }
 
 int sim_mmu_slot_of(uintptr_t va)
@@ -121,34 +141,41 @@ static void host_map(uintptr_t va, uint64_t len, int prot, uint64_t pa, bool ram
 }
 
 /* What the host mirror must show for the user page at va: false if it must
- * be inaccessible, else its physical address and protection. */
-static bool mirror_of(uint64_t pml4_pa, uint64_t va, uint64_t *pa, int *prot)
+ * be inaccessible (then *skip is how many bytes from va on are inaccessible
+ * for the same reason), else its physical address and protection. */
+static bool mirror_of(uint64_t pml4_pa, uint64_t va, uint64_t *pa, int *prot, uint64_t *skip)
 {
 	struct sim_walk w;
+	uint64_t absent;
 
-	if (!sim_mmu_walk(pml4_pa, va, &w) || !w.user)
+	if (!walk(pml4_pa, va, &w, &absent)) {
+		*skip = absent - (va & (absent - 1));
 		return false;
-	if (!sim_ram_ptr(w.pa & ~(VR_PAGE_SIZE - 1), VR_PAGE_SIZE))
-		return false; /* device or absent memory: nothing to show */
+	}
+	*skip = VR_PAGE_SIZE;
+	if (!w.user || !sim_ram_ptr(w.pa & ~(VR_PAGE_SIZE - 1), VR_PAGE_SIZE))
+		return false; /* supervisor page, or device/absent memory */
 	*pa = w.pa & ~(VR_PAGE_SIZE - 1);
 	*prot = PROT_READ | (w.writable ? PROT_WRITE : 0) | (w.exec ? PROT_EXEC : 0);
 	return true;
 }
 
 /* Mirror [va, end) (page-aligned, inside the slot area) from pml4_pa, one
- * mmap per run of pages that are contiguous in RAM with one protection. */
+ * mmap per run of pages that are contiguous in RAM with one protection, or
+ * that are all inaccessible. Missing tables are skipped whole. */
 static void mirror_range(uint64_t pml4_pa, uint64_t va, uint64_t end)
 {
 	while (va < end) {
-		uint64_t pa, npa, len = VR_PAGE_SIZE;
-		int prot, nprot;
-		bool present = mirror_of(pml4_pa, va, &pa, &prot);
+		uint64_t pa = 0, npa = 0, skip, len;
+		int prot = PROT_NONE, nprot;
+		bool present = mirror_of(pml4_pa, va, &pa, &prot, &skip);
 
+		len = MIN(skip, end - va);
 		while (va + len < end) {
-			bool next = mirror_of(pml4_pa, va + len, &npa, &nprot);
+			bool next = mirror_of(pml4_pa, va + len, &npa, &nprot, &skip);
 			if (next != present || (present && (nprot != prot || npa != pa + len)))
 				break;
-			len += VR_PAGE_SIZE;
+			len += MIN(skip, end - va - len);
 		}
 		host_map(va, len, present ? prot : PROT_NONE, present ? pa : 0, present);
 		va += len;
@@ -184,6 +211,23 @@ static void reserve_slot(int s)
 	mmu.reserved[s] = true;
 }
 
+static void mark_dirty(uint64_t start, uint64_t end)
+{
+	for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++) {
+		uint64_t base = VR_SLOT_BASE + (uint64_t)s * VR_SLOT_SIZE;
+		uint64_t lo = MAX(start, base), hi = MIN(end, base + VR_SLOT_SIZE);
+
+		if (mmu.dirty[s].lo == mmu.dirty[s].hi) {
+			mmu.dirty[s].lo = lo;
+			mmu.dirty[s].hi = hi;
+		} else {
+			mmu.dirty[s].lo = MIN(mmu.dirty[s].lo, lo);
+			mmu.dirty[s].hi = MAX(mmu.dirty[s].hi, hi);
+		}
+	}
+	mmu.any_dirty = true;
+}
+
 void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 {
 	uint64_t start = va & ~(VR_PAGE_SIZE - 1);
@@ -198,12 +242,28 @@ void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 		reserve_slot(s);
 		mmu.owner[s] = pml4_pa;
 	}
-	if (mmu.strict && pml4_pa != mmu.active)
+	if (!mmu.strict) {
+		mark_dirty(start, end);
+		return;
+	}
+	if (pml4_pa != mmu.active)
 		return; /* mirrored when that space is activated */
 	mirror_range(pml4_pa, start, end);
-	if (mmu.strict)
-		for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++)
-			mmu.exposed[s] = true;
+	for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++)
+		mmu.exposed[s] = true;
+}
+
+void sim_mmu_sync(void)
+{
+	if (!mmu.any_dirty)
+		return;
+	mmu.any_dirty = false;
+	for (int s = 0; s < (int)VR_SLOT_COUNT; s++) {
+		if (mmu.dirty[s].lo == mmu.dirty[s].hi)
+			continue;
+		mirror_range(mmu.owner[s], mmu.dirty[s].lo, mmu.dirty[s].hi);
+		mmu.dirty[s].lo = mmu.dirty[s].hi = 0;
+	}
 }
 
 /* Call leaf(va, size) for each present entry under `table_pa` at `level`

@@ -68,6 +68,10 @@ bool sim_mmu_walk(uint64_t pml4_pa, uint64_t va, struct sim_walk *w);
  * host lands there). strict: only the active process stays mapped. */
 int sim_mmu_init(bool strict);
 
+/* Apply the page-table changes collected since the last call to the host
+ * mirror. Must run before every return to user mode. */
+void sim_mmu_sync(void);
+
 /* The slot index owning va, or -1 outside the slot area. Async-signal-safe. */
 int sim_mmu_slot_of(uintptr_t va);
 

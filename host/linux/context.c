@@ -82,5 +82,6 @@ static void register_user_stack(uintptr_t sp)
 noreturn void hal_user_enter(uintptr_t pc, uintptr_t sp, uintptr_t arg)
 {
 	register_user_stack(sp);
+	sim_mmu_sync();
 	sim_user_enter(pc, sp, arg);
 }

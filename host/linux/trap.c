@@ -103,10 +103,13 @@ void hal_trap_page_fill(void *page, size_t size)
  * defined before returning to it. Costs nothing when not under Valgrind. */
 static void valgrind_user_stack_defined(uintptr_t user_sp)
 {
-	int slot = sim_mmu_slot_of(user_sp);
+	int slot;
 	uintptr_t top;
 
-	if (!RUNNING_ON_VALGRIND || slot < 0)
+	if (!RUNNING_ON_VALGRIND)
+		return;
+	slot = sim_mmu_slot_of(user_sp);
+	if (slot < 0)
 		return;
 	top = VR_SLOT_BASE + (uint64_t)slot * VR_SLOT_SIZE + VR_SLOT_STACK_TOP;
 	if (user_sp < top && top - user_sp <= VR_SLOT_STACK_SIZE)
@@ -125,8 +128,10 @@ int64_t sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t
 	ret = kernel_syscall(nr, a0, a1, a2, a3, a4);
 	if (sim_cpu.irq_pending)
 		run_pending_tick();
+	sim_mmu_sync();
 	/* entry.S keeps the user stack pointer in the top word of the stack */
-	valgrind_user_stack_defined(*(uintptr_t *)(sim_cpu.kstack_top - 8));
+	if (RUNNING_ON_VALGRIND)
+		valgrind_user_stack_defined(*(uintptr_t *)(sim_cpu.kstack_top - 8));
 	return ret;
 }
 
@@ -204,6 +209,7 @@ void sim_irq_dispatch(struct sim_uframe *f)
 	kernel_interrupt_exit();
 	if (sim_cpu.irq_pending)
 		run_pending_tick();
+	sim_mmu_sync();
 	/* sim_irq_entry writes rdi, rflags and rip just below the user's sp */
 	VALGRIND_MAKE_MEM_UNDEFINED((void *)(f->rsp - UF_BELOW_SP), UF_BELOW_SP);
 	valgrind_user_stack_defined(f->rsp);

@@ -52,6 +52,9 @@ int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call)
 int64_t ipc_recv(struct endpoint *ep, unsigned flags);
 int64_t ipc_reply(uint64_t tag);
 
+/* Reply to the pending caller (if any), then receive: the server loop. */
+int64_t ipc_reply_recv(uint64_t tag, struct endpoint *ep, unsigned flags);
+
 /* Decode a message about to be sent by the current thread: word and cap
  * counts in range, every capability named in its IPC buffer present and
  * holding GRANT, and the endpoint capability holding GRANT if any travel. */

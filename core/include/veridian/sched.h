@@ -77,6 +77,11 @@ void sched_yield(void);
  * priority, FIFO among equals. */
 void sched_block(struct waitq *wq);
 
+/* Block the current thread on wq and run `next` (BLOCKED, taken off its
+ * queue) directly, on the rest of the current slice: the IPC fast path,
+ * where the caller would block anyway and the receiver is the one to run. */
+void sched_block_switch(struct waitq *wq, struct thread *next);
+
 /* Move a BLOCKED thread from its wait queue to another. */
 void sched_requeue(struct thread *t, struct waitq *wq);
 void sched_wake_all(struct waitq *wq);
