@@ -18,6 +18,16 @@
 #include <valgrind/valgrind.h>
 #endif
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+/* ASan's stack redzones outlive frames that are abandoned rather than
+ * returned from (hal_user_enter, a killed thread) and stacks that are
+ * recycled: clear them wherever that happens. */
+#define STACK_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define STACK_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 void hal_context_init(struct hal_context *ctx, void *stack, size_t size, void (*entry)(void *),
 		      void *arg)
 {
@@ -32,6 +42,7 @@ void hal_context_init(struct hal_context *ctx, void *stack, size_t size, void (*
 	*--sp = (uintptr_t)arg;    /* r13 */
 	*--sp = 0;                 /* r14 */
 	*--sp = 0;                 /* r15 */
+	STACK_UNPOISON(stack, size);
 	ctx->sp = (uintptr_t)sp;
 	ctx->stack_base = (uintptr_t)stack;
 	ctx->stack_size = size;
@@ -45,6 +56,7 @@ void hal_context_init(struct hal_context *ctx, void *stack, size_t size, void (*
 void hal_context_destroy(struct hal_context *ctx)
 {
 	sim_trap_forget_stack(ctx->stack_base + ctx->stack_size);
+	STACK_UNPOISON((void *)ctx->stack_base, ctx->stack_size);
 #ifdef HAVE_VALGRIND_H
 	VALGRIND_STACK_DEREGISTER(ctx->stack_id);
 	/* The frames go back to the frame allocator and may become page tables
@@ -81,6 +93,11 @@ static void register_user_stack(uintptr_t sp)
 
 noreturn void hal_user_enter(uintptr_t pc, uintptr_t sp, uintptr_t arg)
 {
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+
+	/* the frames above this one on the kernel stack are never returned to */
+	if (sim_cpu.kstack_top > here)
+		STACK_UNPOISON((void *)here, sim_cpu.kstack_top - here);
 	register_user_stack(sp);
 	sim_mmu_sync();
 	sim_user_enter(pc, sp, arg);

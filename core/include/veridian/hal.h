@@ -169,7 +169,9 @@ struct hal_fault {
  * call does not return. */
 void kernel_user_fault(const struct hal_fault *f);
 
-/* The deadline set by hal_timer_arm() has passed. Interrupt context. */
+/* The deadline set by hal_timer_arm() has passed. Interrupt context. It
+ * may also be called as a periodic tick: the kernel rechecks hal_clock_ns()
+ * (veridian-sim calls it on every real-time tick and watchdog preemption). */
 void kernel_timer_expired(void);
 
 /* Console input arrived. Interrupt context or hal_idle(). */
