@@ -44,4 +44,4 @@ core_libcore_x86_a_SOURCES = $(CORE_SOURCES) $(CORE_HDRS)
 core_libcore_x86_a_CPPFLAGS = $(FREESTANDING_CPPFLAGS)
 core_libcore_x86_a_CFLAGS = $(KERNEL_CFLAGS) -O2 -g
 
-EXTRA_DIST += core/README.md
+EXTRA_DIST += core/README.md host/README.md
