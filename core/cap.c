@@ -18,6 +18,11 @@
 #include <veridian/kheap.h>
 #include <veridian/pmm.h>
 
+/* A slot whose generation reaches this value is never used again: reusing
+ * it would wrap the generation and revive every stale handle to it. A
+ * cspace loses one slot per 65,535 reuses of the same slot. */
+#define CAP_GEN_RETIRED UINT16_MAX
+
 static kobj_destroy_fn destroy_fns[KOBJ_TYPE_COUNT];
 
 void kobj_register_type(enum kobj_type type, kobj_destroy_fn destroy)
@@ -113,7 +118,7 @@ int cap_lookup(struct cspace *cs, cap_handle_t h, enum kobj_type type, uint32_t 
 static struct cap_slot *free_slot(struct cspace *cs)
 {
 	for (uint32_t i = 0; i < cs->nslots; i++)
-		if (!cs->slots[i].cap.obj)
+		if (!cs->slots[i].cap.obj && cs->slots[i].gen != CAP_GEN_RETIRED)
 			return &cs->slots[i];
 	return NULL;
 }

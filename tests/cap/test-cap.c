@@ -783,6 +783,34 @@ static void test_bug_delete_last_cap_to_own_cspace(void **state)
 	kobj_register_type(KOBJ_CSPACE, NULL);
 }
 
+/* Bug: a slot's 16-bit generation wrapped after 65,536 reuses, and a
+ * handle kept from the first capability named the new one again. Now the
+ * slot is retired before its generation wraps. */
+static void test_bug_generation_wrap_revives_stale_handle(void **state)
+{
+	struct fx *f = *state;
+	struct cspace *cs = new_cs(f, 3);
+	cap_handle_t keeper, first, h;
+	struct cap *c;
+
+	keeper = insert(f, cs, 0, CAP_RIGHTS_ALL, 0); /* slot 0 keeps the object alive */
+	first = insert(f, cs, 0, CAP_RIGHTS_ALL, 0);  /* slot 1 */
+	assert_int_equal(first & (CAP_SLOTS_MAX - 1), 1);
+	assert_int_equal(cap_delete(cs, first), VR_OK);
+	for (unsigned i = 1; i < 70000; i++) {
+		assert_int_equal(cap_insert(cs, &f->obj[0].k, CAP_RIGHTS_ALL, 0, &h), VR_OK);
+		assert_int_equal(cap_delete(cs, h), VR_OK);
+	}
+	/* slot 1 was retired at generation 65535; the loop went on in slot 2 */
+	assert_int_equal(cs->slots[1].gen, UINT16_MAX);
+	assert_int_equal(cap_lookup(cs, first, KOBJ_NONE, 0, 0, &c), VR_ECAP_STALE);
+	assert_int_equal(cap_insert(cs, &f->obj[0].k, CAP_RIGHTS_ALL, 0, &h), VR_OK);
+	assert_int_equal(h & (CAP_SLOTS_MAX - 1), 2);
+	assert_int_equal(cap_delete(cs, h), VR_OK);
+	assert_int_equal(cap_delete(cs, keeper), VR_OK);
+	check(f);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -805,6 +833,7 @@ int main(void)
 		T(test_full_cspace),
 		T(test_no_leak_many_spaces),
 		T(test_bug_delete_last_cap_to_own_cspace),
+		T(test_bug_generation_wrap_revives_stale_handle),
 	};
 
 	return cmocka_run_group_tests_name("cap", tests, group_setup, NULL);

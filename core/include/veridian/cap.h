@@ -6,7 +6,8 @@
  * A handle is (generation << 16 | slot). Emptying a slot bumps its
  * generation, so a handle kept after its capability was deleted is
  * recognised as stale instead of silently naming whatever the slot holds
- * next (Hubris-style generations).
+ * next (Hubris-style generations). A slot whose generation would wrap is
+ * retired instead of reused, so a stale handle never becomes valid again.
  */
 #ifndef VERIDIAN_CAP_H
 #define VERIDIAN_CAP_H
