@@ -14,6 +14,7 @@ CORE_SOURCES = \
 	core/sched.c \
 	core/proc.c \
 	core/syscall.c \
+	core/syscall_cap.c \
 	core/main.c
 
 CORE_HDRS = \

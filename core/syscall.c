@@ -16,26 +16,25 @@
 #define CONSOLE_CHUNK 256u
 #define CONSOLE_WRITE_MAX 65536u
 #define PS_MAX 256u
-#define REVOKE_BUDGET 64u /* capabilities deleted per cap_revoke call */
 
 static struct vm_space *caller_vs(void)
 {
 	return &proc_current()->vs;
 }
 
-static int64_t sys_exit(const struct syscall_args *a)
+int64_t sys_exit(const struct syscall_args *a)
 {
 	proc_exit((int)a->a[0]);
 }
 
-static int64_t sys_yield(const struct syscall_args *a)
+int64_t sys_yield(const struct syscall_args *a)
 {
 	(void)a;
 	sched_yield();
 	return VR_OK;
 }
 
-static int64_t sys_console_write(const struct syscall_args *a)
+int64_t sys_console_write(const struct syscall_args *a)
 {
 	uintptr_t buf = a->a[0];
 	size_t len = a->a[1];
@@ -54,7 +53,7 @@ static int64_t sys_console_write(const struct syscall_args *a)
 	return (int64_t)len;
 }
 
-static int64_t sys_console_read(const struct syscall_args *a)
+int64_t sys_console_read(const struct syscall_args *a)
 {
 	uintptr_t buf = a->a[0];
 	size_t len = MIN(a->a[1], (uint64_t)CONSOLE_CHUNK);
@@ -105,7 +104,7 @@ static int decode_spawn_caps(uintptr_t uptr, struct vr_spawn_caps *sc)
 	return VR_OK;
 }
 
-static int64_t sys_spawn(const struct syscall_args *a)
+int64_t sys_spawn(const struct syscall_args *a)
 {
 	char path[VR_PATH_MAX], args[VR_ARGS_MAX];
 	struct vr_spawn_caps sc;
@@ -124,7 +123,7 @@ static int64_t sys_spawn(const struct syscall_args *a)
 	return err ? err : pid;
 }
 
-static int64_t sys_wait(const struct syscall_args *a)
+int64_t sys_wait(const struct syscall_args *a)
 {
 	int64_t want = (int64_t)a->a[0], pid;
 	uintptr_t status_ptr = a->a[1];
@@ -142,7 +141,7 @@ static int64_t sys_wait(const struct syscall_args *a)
 	return pid;
 }
 
-static int64_t sys_kill(const struct syscall_args *a)
+int64_t sys_kill(const struct syscall_args *a)
 {
 	int64_t pid = (int64_t)a->a[0];
 
@@ -151,7 +150,7 @@ static int64_t sys_kill(const struct syscall_args *a)
 	return proc_kill(proc_current(), pid, (int)a->a[1]);
 }
 
-static int64_t sys_getpid(const struct syscall_args *a)
+int64_t sys_getpid(const struct syscall_args *a)
 {
 	(void)a;
 	return proc_current()->pid;
@@ -183,7 +182,7 @@ static void ps_one(struct thread *t, void *arg)
 	c->count++;
 }
 
-static int64_t sys_ps(const struct syscall_args *a)
+int64_t sys_ps(const struct syscall_args *a)
 {
 	struct ps_cursor c = { caller_vs(), a->a[0], MIN(a->a[1], (uint64_t)PS_MAX), 0 };
 
@@ -193,7 +192,7 @@ static int64_t sys_ps(const struct syscall_args *a)
 	return (int64_t)c.count; /* may exceed max: the caller can retry */
 }
 
-static int64_t sys_uname(const struct syscall_args *a)
+int64_t sys_uname(const struct syscall_args *a)
 {
 	struct vr_uname u = { 0 };
 
@@ -208,7 +207,7 @@ static int64_t sys_uname(const struct syscall_args *a)
 	return VR_OK;
 }
 
-static int64_t sys_meminfo(const struct syscall_args *a)
+int64_t sys_meminfo(const struct syscall_args *a)
 {
 	struct vr_meminfo m = { .page_size = PAGE_SIZE };
 	struct pmm_stats st;
@@ -224,240 +223,26 @@ static int64_t sys_meminfo(const struct syscall_args *a)
 	return VR_OK;
 }
 
-static int64_t sys_poweroff(const struct syscall_args *a)
+int64_t sys_poweroff(const struct syscall_args *a)
 {
 	kprintf("kernel: power off (status %d, requested by pid %lld)\n", (int)a->a[0],
 		(long long)proc_current()->pid);
 	hal_poweroff((int)a->a[0]);
 }
 
-static int64_t sys_clock(const struct syscall_args *a)
+int64_t sys_clock(const struct syscall_args *a)
 {
 	(void)a;
 	return (int64_t)hal_clock_ns();
 }
 
-static int64_t sys_sleep(const struct syscall_args *a)
+int64_t sys_sleep(const struct syscall_args *a)
 {
 	uint64_t now = hal_clock_ns();
 	uint64_t until = a->a[0] > UINT64_MAX - now ? UINT64_MAX : now + a->a[0];
 
 	sched_sleep_until(until);
 	return VR_OK;
-}
-
-/* ---- Capabilities ---- */
-
-static struct cspace *caller_cs(void)
-{
-	return proc_current()->cs;
-}
-
-/* Decode a user-supplied handle. Handles are 32 bits; anything wider is
- * out of range. */
-static int decode_cap(uint64_t h, enum kobj_type type, uint32_t rights, struct cap **out)
-{
-	struct cap *c;
-	int err;
-
-	if (h > UINT32_MAX)
-		return VR_ECAP_RANGE;
-	/* Look up at time 0 (nothing has expired) and read the clock only for
-	 * a capability that can expire: the IPC path stays off the clock. The
-	 * second lookup keeps the documented order of errors. */
-	err = cap_lookup(caller_cs(), (cap_handle_t)h, KOBJ_NONE, 0, 0, &c);
-	if (err)
-		return err;
-	return cap_lookup(caller_cs(), (cap_handle_t)h, type, rights,
-			  c->expiry != CAP_NO_EXPIRY ? hal_clock_ns() : 0, out);
-}
-
-static int64_t sys_cap_identify(const struct syscall_args *a)
-{
-	struct cap_info ci;
-	struct vr_cap_info out;
-	int err;
-
-	if (a->a[0] > UINT32_MAX)
-		return VR_ECAP_RANGE;
-	if (!vm_user_range_ok(caller_vs(), a->a[1], sizeof(out), true))
-		return VR_EFAULT;
-	err = cap_identify(caller_cs(), (cap_handle_t)a->a[0], hal_clock_ns(), &ci);
-	if (err)
-		return err;
-	out = (struct vr_cap_info){ ci.type, ci.rights, ci.badge, ci.expiry };
-	vm_copy_to_user(caller_vs(), a->a[1], &out, sizeof(out));
-	return VR_OK;
-}
-
-static int64_t sys_cap_mint(const struct syscall_args *a)
-{
-	cap_handle_t out;
-	int err;
-
-	if (a->a[0] > UINT32_MAX)
-		return VR_ECAP_RANGE;
-	if (a->a[1] & ~(uint64_t)CAP_RIGHTS_ALL)
-		return VR_EINVAL;
-	err = cap_mint(caller_cs(), (cap_handle_t)a->a[0], caller_cs(), (uint32_t)a->a[1],
-		       a->a[2], a->a[3], hal_clock_ns(), &out);
-	return err ? err : (int64_t)out;
-}
-
-static int64_t sys_cap_copy(const struct syscall_args *a)
-{
-	cap_handle_t out;
-	int err;
-
-	if (a->a[0] > UINT32_MAX)
-		return VR_ECAP_RANGE;
-	err = cap_copy(caller_cs(), (cap_handle_t)a->a[0], caller_cs(), hal_clock_ns(), &out);
-	return err ? err : (int64_t)out;
-}
-
-static int64_t sys_cap_delete(const struct syscall_args *a)
-{
-	if (a->a[0] > UINT32_MAX)
-		return VR_ECAP_RANGE;
-	return cap_delete(caller_cs(), (cap_handle_t)a->a[0]);
-}
-
-static int64_t sys_cap_revoke(const struct syscall_args *a)
-{
-	struct cap *c;
-	unsigned done;
-	int err = decode_cap(a->a[0], KOBJ_NONE, CAP_DELETE, &c);
-
-	if (err)
-		return err;
-	return cap_revoke(caller_cs(), (cap_handle_t)a->a[0], REVOKE_BUDGET, &done);
-}
-
-/* Give the caller an original capability to a new object, or free it. */
-static int64_t install(struct kobj *obj, void (*undo)(void *))
-{
-	cap_handle_t h;
-	int err;
-
-	if (!obj)
-		return VR_ENOMEM;
-	err = cap_insert(caller_cs(), obj, CAP_RIGHTS_ALL, 0, &h);
-	if (err) {
-		undo(obj);
-		return err;
-	}
-	return (int64_t)h;
-}
-
-static void free_obj(void *obj)
-{
-	kfree(obj);
-}
-
-static int64_t sys_endpoint_create(const struct syscall_args *a)
-{
-	struct endpoint *ep = endpoint_create();
-
-	(void)a;
-	return install(ep ? &ep->obj : NULL, free_obj);
-}
-
-static int64_t sys_notification_create(const struct syscall_args *a)
-{
-	struct notification *n = notification_create();
-
-	(void)a;
-	return install(n ? &n->obj : NULL, free_obj);
-}
-
-/* ---- IPC ---- */
-
-static int decode_flags(uint64_t flags)
-{
-	return flags & ~(uint64_t)VR_IPC_NONBLOCK ? VR_EINVAL : VR_OK;
-}
-
-/* Decode a send or call: flags, the endpoint capability (WRITE; READ too
- * for a call, which receives the reply), and the message. */
-static int decode_send(const struct syscall_args *a, uint32_t rights, struct cap **ep)
-{
-	int err = decode_flags(a->a[2]);
-
-	if (!err)
-		err = decode_cap(a->a[0], KOBJ_ENDPOINT, rights, ep);
-	if (!err)
-		err = ipc_check_message(*ep, a->a[1], VR_MSG_NCAPS(a->a[1]) ? hal_clock_ns() : 0);
-	return err;
-}
-
-static int64_t sys_ipc_send(const struct syscall_args *a)
-{
-	struct cap *ep;
-	int err = decode_send(a, CAP_WRITE, &ep);
-
-	return err ? err : ipc_send(ep, a->a[1], (unsigned)a->a[2], false);
-}
-
-static int64_t sys_ipc_call(const struct syscall_args *a)
-{
-	struct cap *ep;
-	int err = decode_send(a, CAP_WRITE | CAP_READ, &ep);
-
-	return err ? err : ipc_send(ep, a->a[1], (unsigned)a->a[2], true);
-}
-
-static int64_t sys_ipc_recv(const struct syscall_args *a)
-{
-	struct cap *ep;
-	int err = decode_flags(a->a[1]);
-
-	if (!err)
-		err = decode_cap(a->a[0], KOBJ_ENDPOINT, CAP_READ, &ep);
-	return err ? err : ipc_recv(container_of(ep->obj, struct endpoint, obj), (unsigned)a->a[1]);
-}
-
-static int64_t sys_ipc_reply(const struct syscall_args *a)
-{
-	int err = ipc_check_message(NULL, a->a[0], hal_clock_ns());
-
-	return err ? err : ipc_reply(a->a[0]);
-}
-
-/* The server loop: reply to the current caller (if any), then wait for the
- * next message. Everything is decoded before the reply is sent. */
-static int64_t sys_ipc_reply_recv(const struct syscall_args *a)
-{
-	bool replying = sched_current()->ipc.reply_to != NULL;
-	struct cap *ep;
-	int err = decode_flags(a->a[2]);
-
-	if (!err)
-		err = decode_cap(a->a[0], KOBJ_ENDPOINT, CAP_READ, &ep);
-	if (!err && replying)
-		err = ipc_check_message(NULL, a->a[1], hal_clock_ns());
-	if (err)
-		return err;
-	return ipc_reply_recv(a->a[1], container_of(ep->obj, struct endpoint, obj),
-			      (unsigned)a->a[2]);
-}
-
-static int64_t sys_notify_signal(const struct syscall_args *a)
-{
-	struct cap *n;
-	int err = a->a[1] >> 63 ? VR_EINVAL : decode_cap(a->a[0], KOBJ_NOTIFICATION, CAP_WRITE, &n);
-
-	return err ? err : notify_signal(container_of(n->obj, struct notification, obj), a->a[1]);
-}
-
-static int64_t sys_notify_wait(const struct syscall_args *a)
-{
-	struct cap *n;
-	int err = decode_flags(a->a[1]);
-
-	if (!err)
-		err = decode_cap(a->a[0], KOBJ_NOTIFICATION, CAP_READ, &n);
-	return err ? err
-		   : notify_wait(container_of(n->obj, struct notification, obj), (unsigned)a->a[1]);
 }
 
 typedef int64_t (*syscall_fn)(const struct syscall_args *);

@@ -8,10 +8,20 @@
 
 #include <stdint.h>
 
+#include <veridian/abi.h>
+
 struct syscall_args {
 	uint64_t a[5];
 };
 
 int64_t syscall_dispatch(uint64_t nr, const struct syscall_args *args);
+
+/* One handler per syscall of VR_SYSCALLS, named sys_NAME. Each subsystem
+ * defines its own handlers in its own file (syscall.c for processes and
+ * the console, and so on); the dispatch table in syscall.c is generated
+ * from the same list, so a syscall without a handler fails to link. */
+#define SYSCALL_DECL(nr, name, args, ret) int64_t sys_##name(const struct syscall_args *a);
+VR_SYSCALLS(SYSCALL_DECL)
+#undef SYSCALL_DECL
 
 #endif
