@@ -77,6 +77,36 @@ static void bench_ipc_round_trip(long n)
 	sys_cap_delete((uint32_t)ep);
 }
 
+/* Notification ping-pong with bin/ipcsrv pong: signal one notification,
+ * wait on the other; one iteration is two signal-to-wake hand-offs. */
+static void bench_notify_ping_pong(long n)
+{
+	struct vr_spawn_caps sc = { .count = 3 };
+	long ep = sys_endpoint_create(), ping = sys_notification_create();
+	long pongn = sys_notification_create(), pid;
+	int status;
+
+	sc.handles[0] = (uint32_t)ep;
+	sc.handles[1] = (uint32_t)ping;
+	sc.handles[2] = (uint32_t)pongn;
+	pid = sys_spawn_caps("bin/ipcsrv", 10, "ipcsrv pong", 11, &sc);
+	if (pid < 0) {
+		printf("vbench: cannot start bin/ipcsrv pong: %s\n", vr_strerror(pid));
+		return;
+	}
+	uint64_t t0 = sys_clock(), c0 = rdtsc();
+	for (long i = 0; i < n; i++) {
+		sys_notify_signal((uint32_t)ping, 1);
+		sys_notify_wait((uint32_t)pongn, 0);
+	}
+	report("notify_ping_pong", n, sys_clock() - t0, rdtsc() - c0);
+	sys_notify_signal((uint32_t)ping, IPC_PONG_QUIT);
+	sys_wait(pid, &status);
+	sys_cap_delete((uint32_t)ep);
+	sys_cap_delete((uint32_t)ping);
+	sys_cap_delete((uint32_t)pongn);
+}
+
 int main(int argc, char **argv)
 {
 	long n = 100000;
@@ -91,6 +121,7 @@ int main(int argc, char **argv)
 	}
 	bench_null_syscall(n);
 	bench_ipc_round_trip(n);
+	bench_notify_ping_pong(n);
 	bench_spawn_exit(n / 1000 > 0 ? n / 1000 : 1);
 	return 0;
 }

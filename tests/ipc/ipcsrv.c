@@ -5,6 +5,9 @@
  *   SIGNAL  caps[0] is a notification: signal it with words[0], reply {result}
  *   ECHO    reply the same words
  *   QUIT    exit without replying (the caller sees VR_ECLOSED)
+ * Started as "ipcsrv pong" with notifications at handles 1 and 2, it
+ * instead waits on 1 and signals 2, forever (vbench's notification
+ * ping-pong); bit 63 is never used, so a wait result of 0x1 means "ping".
  */
 #include "ipcproto.h"
 #include "vrt.h"
@@ -34,9 +37,26 @@ static uint64_t serve(uint64_t tag)
 	return VR_MSG_TAG(IPC_ERROR, 1, 0);
 }
 
-int main(void)
+static int pong(void)
 {
-	long tag = sys_ipc_recv(IPC_SERVER_EP, 0);
+	long bits;
+
+	while ((bits = sys_notify_wait(IPC_PONG_IN, 0)) > 0) {
+		if (bits & IPC_PONG_QUIT)
+			return 0;
+		sys_notify_signal(IPC_PONG_OUT, 1);
+	}
+	printf("ipcsrv: notify_wait failed: %s\n", vr_strerror(bits));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	long tag;
+
+	if (argc > 1 && strcmp(argv[1], "pong") == 0)
+		return pong();
+	tag = sys_ipc_recv(IPC_SERVER_EP, 0);
 
 	while (tag >= 0)
 		tag = sys_ipc_reply_recv(IPC_SERVER_EP, serve((uint64_t)tag), 0);
