@@ -21,7 +21,9 @@ services_runtime_libvrt_a_SOURCES = \
 	services/runtime/syscalls.c \
 	services/runtime/string.c \
 	services/runtime/printf.c \
-	services/runtime/readline.c
+	services/runtime/readline.c \
+	services/runtime/ring.h \
+	services/runtime/ring.c
 services_runtime_libvrt_a_CPPFLAGS = $(USER_CPPFLAGS)
 services_runtime_libvrt_a_CFLAGS = $(USER_CFLAGS)
 

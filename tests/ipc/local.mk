@@ -21,3 +21,12 @@ INITRAMFS_FILES += tests/ipc/ipctest tests/ipc/ipcsrv tests/ipc/reclaimtest
 
 TESTS += tests/system/ipc-sim.sh tests/system/ipc-qemu.sh
 EXTRA_DIST += tests/system/ipc-sim.sh tests/system/ipc-qemu.sh
+
+# The channel ring's logic, on the host (two threads, semaphores standing
+# in for notifications).
+check_PROGRAMS += tests/ipc/test-ring
+tests_ipc_test_ring_SOURCES = tests/ipc/test-ring.c services/runtime/ring.c services/runtime/ring.h
+tests_ipc_test_ring_CPPFLAGS = $(HOST_CPPFLAGS)
+tests_ipc_test_ring_CFLAGS = $(HOST_CFLAGS) $(CMOCKA_CFLAGS) -pthread
+tests_ipc_test_ring_LDADD = $(CMOCKA_LIBS) -lpthread
+TESTS += tests/ipc/test-ring
