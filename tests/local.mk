@@ -11,3 +11,7 @@ EXTRA_DIST += tests/README.md tests/system/core-freestanding.sh tests/system/cor
 # docs/debugging.md's gdb sessions, run for real.
 TESTS += tests/system/gdb-sim.sh tests/system/gdb-qemu.sh
 EXTRA_DIST += tests/system/gdb-sim.sh tests/system/gdb-qemu.sh
+
+# The terminal is raw while veridian-sim runs and restored on every exit.
+TESTS += tests/system/sim-tty.sh
+EXTRA_DIST += tests/system/sim-tty.sh tests/system/sim-tty.py
