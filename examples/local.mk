@@ -9,4 +9,12 @@ examples_example_LDFLAGS = $(USER_LINKFLAGS)
 examples_example_LDADD = $(USER_LIBS)
 INITRAMFS_FILES += examples/example
 
+noinst_PROGRAMS += examples/echo-server
+examples_echo_server_SOURCES = examples/echo-server.c
+examples_echo_server_CPPFLAGS = $(USER_CPPFLAGS)
+examples_echo_server_CFLAGS = $(USER_CFLAGS)
+examples_echo_server_LDFLAGS = $(USER_LINKFLAGS)
+examples_echo_server_LDADD = $(USER_LIBS)
+INITRAMFS_FILES += examples/echo-server
+
 EXTRA_DIST += examples/README.md
