@@ -14,7 +14,6 @@
 #include <veridian/syscall.h>
 
 #define CONSOLE_CHUNK 256u
-#define CONSOLE_WRITE_MAX 65536u
 #define PS_MAX 256u
 
 static struct vm_space *caller_vs(void)
@@ -30,7 +29,7 @@ int64_t sys_exit(const struct syscall_args *a)
 int64_t sys_yield(const struct syscall_args *a)
 {
 	(void)a;
-	sched_yield();
+	sched_yield_cpu();
 	return VR_OK;
 }
 
@@ -40,13 +39,13 @@ int64_t sys_console_write(const struct syscall_args *a)
 	size_t len = a->a[1];
 	char chunk[CONSOLE_CHUNK];
 
-	if (len > CONSOLE_WRITE_MAX)
+	if (len > VR_CONSOLE_WRITE_MAX)
 		return VR_E2BIG;
 	if (!vm_user_range_ok(caller_vs(), buf, len, false))
 		return VR_EFAULT;
 	for (size_t done = 0; done < len;) {
 		size_t n = MIN(len - done, CONSOLE_CHUNK);
-		vm_copy_from_user(caller_vs(), chunk, buf + done, n);
+		COPY_CHECKED(vm_copy_from_user(caller_vs(), chunk, buf + done, n));
 		hal_console_write(chunk, n);
 		done += n;
 	}
@@ -66,7 +65,7 @@ int64_t sys_console_read(const struct syscall_args *a)
 		return VR_EFAULT;
 	n = console_read(chunk, len);
 	/* the caller's memory cannot change while it is blocked in here */
-	vm_copy_to_user(caller_vs(), buf, chunk, n);
+	COPY_CHECKED(vm_copy_to_user(caller_vs(), buf, chunk, n));
 	return (int64_t)n;
 }
 
@@ -137,7 +136,7 @@ int64_t sys_wait(const struct syscall_args *a)
 	if (err)
 		return err;
 	if (status_ptr)
-		vm_copy_to_user(caller_vs(), status_ptr, &status, sizeof(status));
+		COPY_CHECKED(vm_copy_to_user(caller_vs(), status_ptr, &status, sizeof(status)));
 	return pid;
 }
 
@@ -177,7 +176,8 @@ static void ps_one(struct thread *t, void *arg)
 			ti.is_kernel = 1;
 			kstrlcpy(ti.name, "idle", sizeof(ti.name));
 		}
-		vm_copy_to_user(c->vs, c->buf + c->count * sizeof(ti), &ti, sizeof(ti));
+		sched_fill_thread_info(t, &ti);
+		COPY_CHECKED(vm_copy_to_user(c->vs, c->buf + c->count * sizeof(ti), &ti, sizeof(ti)));
 	}
 	c->count++;
 }
@@ -203,7 +203,7 @@ int64_t sys_uname(const struct syscall_args *a)
 	kstrlcpy(u.machine, "x86_64", sizeof(u.machine));
 	kstrlcpy(u.hypervisor, hal_hypervisor_name(), sizeof(u.hypervisor));
 	kstrlcpy(u.version, PACKAGE_VERSION, sizeof(u.version));
-	vm_copy_to_user(caller_vs(), a->a[0], &u, sizeof(u));
+	COPY_CHECKED(vm_copy_to_user(caller_vs(), a->a[0], &u, sizeof(u)));
 	return VR_OK;
 }
 
@@ -219,7 +219,7 @@ int64_t sys_meminfo(const struct syscall_args *a)
 	m.free_pages = st.free_pages;
 	m.user_pages = proc_user_pages_total();
 	m.kernel_pages = st.total_pages - st.free_pages - m.user_pages;
-	vm_copy_to_user(caller_vs(), a->a[0], &m, sizeof(m));
+	COPY_CHECKED(vm_copy_to_user(caller_vs(), a->a[0], &m, sizeof(m)));
 	return VR_OK;
 }
 

@@ -159,9 +159,23 @@ static void add_ram(uint64_t base, uint64_t len)
 	carve(start, end, 0);
 }
 
-static void set_cmdline(const char *s)
+/* Copy a command line of at most `max` bytes (it need not be terminated
+ * within them). */
+static void set_cmdline(const char *s, size_t max)
 {
-	kstrlcpy(cmdline, s, sizeof(cmdline));
+	kstrlcpy(cmdline, s, MIN(sizeof(cmdline), max + 1));
+}
+
+/* Boot information is data from the loader: anything it points at must lie
+ * in the identity map, or reading it would fault before anything could
+ * report it. */
+static const void *phys_range(uint64_t pa, uint64_t len, const char *what)
+{
+	if (pa + len < pa || pa + len > RAM_CEILING) {
+		x86_puts("veridian: boot information out of range: ");
+		boot_fatal(what);
+	}
+	return phys(pa);
 }
 
 static void parse_pvh(uint32_t info_pa)
@@ -174,12 +188,15 @@ static void parse_pvh(uint32_t info_pa)
 		boot_fatal("PVH entry without hvm_start_info magic");
 	reserve(info_pa, sizeof(*si));
 	if (si->cmdline_paddr) {
-		set_cmdline(phys(si->cmdline_paddr));
+		set_cmdline(phys_range(si->cmdline_paddr, 1, "command line"),
+			    RAM_CEILING - si->cmdline_paddr);
 		reserve(si->cmdline_paddr, kstrlen(cmdline) + 1);
 	}
 	if (si->nr_modules) {
-		const struct hvm_modlist_entry *mod = phys(si->modlist_paddr);
+		const struct hvm_modlist_entry *mod =
+			phys_range(si->modlist_paddr, si->nr_modules * sizeof(*mod), "module list");
 
+		phys_range(mod->paddr, mod->size, "initrd module");
 		reserve(si->modlist_paddr, si->nr_modules * sizeof(*mod));
 		boot_info.initrd_pa = mod->paddr;
 		boot_info.initrd_size = mod->size;
@@ -188,7 +205,8 @@ static void parse_pvh(uint32_t info_pa)
 	}
 	if (si->version < 1 || !si->memmap_paddr)
 		boot_fatal("PVH start info has no memory map (version 0 is not supported)");
-	map = phys(si->memmap_paddr);
+	map = phys_range(si->memmap_paddr, (uint64_t)si->memmap_entries * sizeof(*map),
+			 "memory map");
 	reserve(si->memmap_paddr, si->memmap_entries * sizeof(*map));
 	/* RAM is added last, once every reserved range is known. */
 	for (uint32_t i = 0; i < si->memmap_entries; i++)
@@ -203,6 +221,9 @@ static const struct mb2_tag *mb2_next(const struct mb2_tag *t)
 
 static void mb2_take_module(const struct mb2_module *m)
 {
+	if (m->tag.size < sizeof(*m) || m->mod_end < m->mod_start)
+		boot_fatal("malformed multiboot2 module tag");
+	phys_range(m->mod_start, m->mod_end - m->mod_start, "multiboot2 module");
 	if (initrd_is_module) {
 		x86_puts("veridian: more than one multiboot2 module; using the first\n");
 		return;
@@ -213,17 +234,33 @@ static void mb2_take_module(const struct mb2_module *m)
 	initrd_is_module = true;
 }
 
+/* Every tag lies inside the information block and is at least a header:
+ * a size of 0 would loop forever, a large one would read past the end. */
+static void mb2_check_tag(const struct mb2_tag *t, const struct mb2_tag *end)
+{
+	if ((uintptr_t)end - (uintptr_t)t < sizeof(*t) || t->size < sizeof(*t) ||
+	    t->size > (uintptr_t)end - (uintptr_t)t)
+		boot_fatal("malformed multiboot2 information (tag size)");
+}
+
 static void parse_mb2(uint32_t info_pa)
 {
-	uint32_t total = *(const uint32_t *)phys(info_pa);
-	const struct mb2_tag *t, *end = phys(info_pa + (uint64_t)total);
+	uint32_t total = *(const uint32_t *)phys_range(info_pa, 8, "multiboot2 information");
+	const struct mb2_tag *t, *end;
 	const struct mb2_mmap *mmap = NULL;
 
 	protocol = "multiboot2";
+	if (total < 16)
+		boot_fatal("malformed multiboot2 information (total size)");
+	end = (const struct mb2_tag *)((uintptr_t)phys_range(info_pa, total, "multiboot2 information") +
+				       total);
 	reserve(info_pa, total);
-	for (t = phys(info_pa + 8); t < end && t->type != MB2_TAG_END; t = mb2_next(t)) {
+	for (t = phys(info_pa + 8); t < end; t = mb2_next(t)) {
+		mb2_check_tag(t, end);
+		if (t->type == MB2_TAG_END)
+			break;
 		if (t->type == MB2_TAG_CMDLINE)
-			set_cmdline((const char *)(t + 1));
+			set_cmdline((const char *)(t + 1), t->size - sizeof(*t));
 		else if (t->type == MB2_TAG_MODULE)
 			mb2_take_module((const struct mb2_module *)t);
 		else if (t->type == MB2_TAG_MMAP)
@@ -231,6 +268,8 @@ static void parse_mb2(uint32_t info_pa)
 	}
 	if (!mmap)
 		boot_fatal("multiboot2 information has no memory map tag");
+	if (mmap->entry_size < sizeof(struct mb2_mmap_entry) || mmap->tag.size < sizeof(*mmap))
+		boot_fatal("malformed multiboot2 memory map (entry size)");
 	for (uint32_t off = sizeof(*mmap); off + sizeof(struct mb2_mmap_entry) <= mmap->tag.size;
 	     off += mmap->entry_size) {
 		const struct mb2_mmap_entry *e = (const void *)((uintptr_t)mmap + off);
@@ -293,6 +332,7 @@ bool x86_cmdline_has(const char *opt)
 noreturn void x86_boot_main(uint32_t magic, uint32_t info_pa)
 {
 	x86_serial_init();
+	x86_cpu_init(); /* first: a fault while parsing the loader's data is then reported */
 	reserve((uintptr_t)x86_kernel_start, (uintptr_t)(x86_kernel_end - x86_kernel_start));
 	if (magic == MB2_BOOTLOADER_MAGIC)
 		parse_mb2(info_pa);
@@ -306,7 +346,6 @@ noreturn void x86_boot_main(uint32_t magic, uint32_t info_pa)
 	boot_info.cmdline = cmdline;
 	if (boot_info.mem_count == 0)
 		boot_fatal("no usable RAM between 1 MiB and 4 GiB");
-	x86_cpu_init();
 	x86_timer_init();
 	hal_physmap_base = 0;
 	report_boot();

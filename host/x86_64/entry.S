@@ -111,6 +111,12 @@ x86_syscall_entry:
 	pop %rbp
 	pop %r11
 	pop %rcx
+	/* sysretq with a non-canonical rcx faults in ring 0 on the user stack
+	 * (the CVE-2012-0217 class): refuse anything outside the user half.
+	 * rcx comes from the syscall instruction, so this is a kernel bug. */
+	mov %rcx, %rdi
+	sar $47, %rdi
+	jnz x86_sysret_bad
 	pop %rsp
 	sysretq
 

@@ -12,6 +12,7 @@
  *    is suspect.
  */
 #include <veridian/hal.h>
+#include <veridian/klib.h>
 
 #include "x86.h"
 
@@ -137,4 +138,13 @@ void x86_trap(struct x86_trap_frame *f)
 	if (!user_mode || f->vector >= 32)
 		kernel_exception(f);
 	user_exception(f);
+}
+
+/* Reached from the syscall exit path (entry.S) when the saved user rip is
+ * not a canonical user address: sysretq would fault in ring 0 on the user
+ * stack. The rip was saved by the syscall instruction, so this is a kernel
+ * bug (a corrupted kernel stack), never a user program's doing. */
+noreturn void x86_sysret_bad(void)
+{
+	KPANIC("syscall return to a non-canonical or kernel address");
 }

@@ -94,6 +94,16 @@ static long long arg_signed(const struct spec *sp, va_list *ap)
 	}
 }
 
+/* Precision of an integer conversion: at least `prec` digits, zero-padded
+ * in front (p points at the digits, which end at `end`; the buffer starts
+ * at `lo` and keeps room for a sign). */
+static char *min_digits(char *end, char *p, int prec, char *lo)
+{
+	while (prec > 0 && end - p < prec && p > lo + 1)
+		*--p = '0';
+	return p;
+}
+
 static void conv_number(struct out *o, const struct spec *sp, char conv, va_list *ap)
 {
 	char tmp[32], *end = tmp + sizeof(tmp), *p;
@@ -103,7 +113,7 @@ static void conv_number(struct out *o, const struct spec *sp, char conv, va_list
 		unsigned long long mag =
 			v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
 
-		p = fmt_uint(end, mag, 10, false);
+		p = min_digits(end, fmt_uint(end, mag, 10, false), sp->prec, tmp);
 		if (v < 0)
 			*--p = '-';
 	} else if (conv == 'p') {
@@ -113,7 +123,8 @@ static void conv_number(struct out *o, const struct spec *sp, char conv, va_list
 	} else {
 		unsigned base = conv == 'u' ? 10 : 16;
 
-		p = fmt_uint(end, arg_unsigned(sp, ap), base, conv == 'X');
+		p = min_digits(end, fmt_uint(end, arg_unsigned(sp, ap), base, conv == 'X'), sp->prec,
+			       tmp);
 	}
 	out_field(o, sp, p, (size_t)(end - p));
 }
@@ -211,7 +222,9 @@ long vrt_write(const char *buf, size_t len)
 	size_t done = 0;
 
 	while (done < len) {
-		long r = sys_console_write(buf + done, len - done);
+		/* the kernel takes at most VR_CONSOLE_WRITE_MAX bytes a call */
+		size_t n = len - done < VR_CONSOLE_WRITE_MAX ? len - done : VR_CONSOLE_WRITE_MAX;
+		long r = sys_console_write(buf + done, n);
 
 		if (r < 0)
 			return r;

@@ -9,10 +9,16 @@
 #include <stdint.h>
 
 #include <veridian/abi.h>
+#include <veridian/klib.h>
 
 struct syscall_args {
 	uint64_t a[5];
 };
+
+/* A user copy whose range the decoder has already checked. A process has
+ * one thread and cannot change its mappings while that thread is in a
+ * syscall, so a failure here is a kernel bug. */
+#define COPY_CHECKED(copy) KASSERT((copy) == VR_OK)
 
 int64_t syscall_dispatch(uint64_t nr, const struct syscall_args *args);
 
