@@ -140,6 +140,7 @@ static inline const char *vr_strerror(long err)
 #define VR_ARGS_MAX 1024u  /* bytes of argument text to spawn */
 #define VR_ARGV_MAX 32u    /* arguments, including argv[0] */
 #define VR_PATH_MAX 64u
+#define VR_CONSOLE_WRITE_MAX 65536u /* bytes per console_write call */
 
 /* Passed to _start in the first argument register. Lives in the read-only
  * info page of the process's slot. */
