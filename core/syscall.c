@@ -29,7 +29,7 @@ int64_t sys_exit(const struct syscall_args *a)
 int64_t sys_yield(const struct syscall_args *a)
 {
 	(void)a;
-	sched_yield_cpu();
+	sched_yield();
 	return VR_OK;
 }
 
@@ -176,7 +176,6 @@ static void ps_one(struct thread *t, void *arg)
 			ti.is_kernel = 1;
 			kstrlcpy(ti.name, "idle", sizeof(ti.name));
 		}
-		sched_fill_thread_info(t, &ti);
 		COPY_CHECKED(vm_copy_to_user(c->vs, c->buf + c->count * sizeof(ti), &ti, sizeof(ti)));
 	}
 	c->count++;
