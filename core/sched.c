@@ -198,7 +198,7 @@ void sched_block_switch(struct waitq *wq, struct thread *next)
 	KCHECK(sched_check());
 }
 
-void sched_yield(void)
+void sched_yield_cpu(void)
 {
 	struct thread *t = sched.current;
 
@@ -293,7 +293,7 @@ void sched_timer_expired(void)
 void sched_preempt_point(void)
 {
 	if (sched.need_resched)
-		sched_yield();
+		sched_yield_cpu();
 }
 
 noreturn void sched_idle_loop(void)

@@ -29,7 +29,7 @@ int64_t sys_exit(const struct syscall_args *a)
 int64_t sys_yield(const struct syscall_args *a)
 {
 	(void)a;
-	sched_yield();
+	sched_yield_cpu();
 	return VR_OK;
 }
 

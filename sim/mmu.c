@@ -25,12 +25,40 @@
  *     itself never goes through the mirror (it uses the physical map).
  *     Strict mode: only slots whose owner is the active pml4 are mirrored
  *     (exposed[n]); all others are PROT_NONE.
+ *  4. `mirrored` holds exactly the pages of the slot area the host maps
+ *     from RAM, with the frame and protection of that mapping. A page
+ *     whose walk gives the same frame and protection is never mapped
+ *     again: a dirty range is usually much wider than what changed (it is
+ *     one interval per slot), and re-mapping an unchanged page would
+ *     throw away what a debugger wrote into it (invariant 5). When a
+ *     slot's owner changes, its next sync re-maps every page (stale[n]).
+ *  5. Writable user pages are MAP_SHARED views of RAM: user stores must
+ *     reach the frame. Read-only and executable pages are MAP_PRIVATE
+ *     views: they show RAM just the same (the kernel writes frames only
+ *     through the physical map; an unwritten private page is the memfd's
+ *     page), but gdb can write a breakpoint into one through ptrace (the
+ *     kernel refuses a forced write into a read-only shared mapping,
+ *     which silently disabled every software breakpoint in user code).
+ *     That write makes a private copy of the page in the host process
+ *     only: RAM, the kernel and other processes do not see the int3. The
+ *     copy lives until the mapping is replaced (the page is unmapped,
+ *     changes frame or protection, the slot changes owner, or strict mode
+ *     hides the slot); a breakpoint in such a page is then lost, as on a
+ *     real kernel when a page is remapped under the debugger.
+ *  6. Inaccessible parts of the slot area are SHARED anonymous PROT_NONE
+ *     mappings: the kernel refuses a debugger's forced write there. A
+ *     private one would take it (a breakpoint set before the program's
+ *     pages are mirrored), and the mirror would then map the code over the
+ *     int3 and gdb later "restore" the zero byte it read into the code.
+ *     Now gdb reports that it cannot insert the breakpoint instead.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include <glib.h>
 
 #include "config.h"
 #include "sim/sim.h"
@@ -41,6 +69,8 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
+/* Inaccessible parts of the slot area (invariant 6). */
+#define RESERVE_FLAGS (MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE)
 #define SLOT_AREA_END (VR_SLOT_BASE + (uint64_t)VR_SLOT_COUNT * VR_SLOT_SIZE)
 #define USER_VA_END 0x800000000000ull
 
@@ -55,8 +85,18 @@ static struct {
 		uint64_t lo, hi; /* [lo, hi) to re-mirror; lo == hi: clean */
 	} dirty[VR_SLOT_COUNT];
 	bool any_dirty;
+	bool stale[VR_SLOT_COUNT]; /* owner changed: re-map every page on the next sync */
+	GTree *mirrored;           /* struct mirrored, ordered by va (invariant 4) */
 	struct sim_mmu_stats stats;
 } mmu;
+
+/* A page of the slot area that the host maps from RAM. Key and value of
+ * mmu.mirrored are the same record. */
+struct mirrored {
+	uint64_t va;
+	uint64_t pa;
+	int prot;
+};
 
 static unsigned pt_index(uint64_t va, int level)
 {
@@ -127,7 +167,8 @@ void sim_mmu_get_stats(struct sim_mmu_stats *st)
 
 static void host_map(uintptr_t va, uint64_t len, int prot, uint64_t pa, bool ram)
 {
-	int flags = MAP_FIXED | (ram ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+	int share = ram && !(prot & PROT_WRITE) ? MAP_PRIVATE : MAP_SHARED; /* invariants 5, 6 */
+	int flags = MAP_FIXED | share | (ram ? 0 : RESERVE_FLAGS);
 	void *p = mmap((void *)va, len, prot, flags, ram ? sim_ram_fd() : -1,
 		       ram ? (off_t)pa : 0);
 
@@ -137,6 +178,70 @@ static void host_map(uintptr_t va, uint64_t len, int prot, uint64_t pa, bool ram
 		fprintf(stderr, "veridian-sim: mmu: mmap(%#lx, %#llx) failed: %s\n",
 			(unsigned long)va, (unsigned long long)len, strerror(errno));
 		hal_panic_halt();
+	}
+}
+
+static gint mirrored_cmp(gconstpointer a, gconstpointer b, gpointer unused)
+{
+	const struct mirrored *x = a, *y = b;
+
+	(void)unused;
+	return x->va < y->va ? -1 : x->va > y->va;
+}
+
+/* g_tree_search() direction for "some page in [range[0], range[1])". */
+static gint mirrored_in_range(gconstpointer key, gconstpointer range)
+{
+	const struct mirrored *m = key;
+	const uint64_t *r = range;
+
+	return m->va < r[0] ? 1 : m->va >= r[1] ? -1 : 0;
+}
+
+static bool is_mirrored(uint64_t va, uint64_t pa, int prot)
+{
+	struct mirrored key = { .va = va };
+	const struct mirrored *m = g_tree_lookup(mmu.mirrored, &key);
+
+	return m && m->pa == pa && m->prot == prot;
+}
+
+/* Forget the pages of [lo, hi); returns whether there were any. */
+static bool forget_range(uint64_t lo, uint64_t hi)
+{
+	uint64_t range[2] = { lo, hi };
+	struct mirrored *m;
+	bool any = false;
+
+	while ((m = g_tree_search(mmu.mirrored, mirrored_in_range, range))) {
+		g_tree_remove(mmu.mirrored, m);
+		any = true;
+	}
+	return any;
+}
+
+/* Make [lo, hi) inaccessible. Only pages mapped from RAM need an mmap:
+ * the rest is the PROT_NONE reservation already. */
+static void hide_range(uint64_t lo, uint64_t hi)
+{
+	if (forget_range(lo, hi))
+		host_map(lo, hi - lo, PROT_NONE, 0, false);
+}
+
+/* Map [va, va + len) from RAM at pa with prot and record its pages. */
+static void map_run(uint64_t va, uint64_t len, int prot, uint64_t pa)
+{
+	host_map(va, len, prot, pa, true);
+	for (uint64_t off = 0; off < len; off += VR_PAGE_SIZE) {
+		struct mirrored key = { .va = va + off }, *m = g_tree_lookup(mmu.mirrored, &key);
+
+		if (!m) {
+			m = g_new(struct mirrored, 1);
+			m->va = va + off;
+			g_tree_insert(mmu.mirrored, m, m);
+		}
+		m->pa = pa + off;
+		m->prot = prot;
 	}
 }
 
@@ -160,24 +265,39 @@ static bool mirror_of(uint64_t pml4_pa, uint64_t va, uint64_t *pa, int *prot, ui
 	return true;
 }
 
-/* Mirror [va, end) (page-aligned, inside the slot area) from pml4_pa, one
- * mmap per run of pages that are contiguous in RAM with one protection, or
- * that are all inaccessible. Missing tables are skipped whole. */
-static void mirror_range(uint64_t pml4_pa, uint64_t va, uint64_t end)
+/* Whether the page at va must be (re)mapped from RAM, and from where. */
+static bool needs_map(uint64_t pml4_pa, uint64_t va, bool force, uint64_t *pa, int *prot)
+{
+	uint64_t skip;
+
+	return mirror_of(pml4_pa, va, pa, prot, &skip) && (force || !is_mirrored(va, *pa, *prot));
+}
+
+/* Mirror [va, end) (page-aligned, inside the slot area) from pml4_pa: one
+ * mmap per run of pages that must change and are contiguous in RAM with
+ * one protection; pages already mirrored as the tables say are left alone
+ * unless `force` (invariant 4). Missing tables are skipped whole. */
+static void mirror_range(uint64_t pml4_pa, uint64_t va, uint64_t end, bool force)
 {
 	while (va < end) {
 		uint64_t pa = 0, npa = 0, skip, len;
-		int prot = PROT_NONE, nprot;
-		bool present = mirror_of(pml4_pa, va, &pa, &prot, &skip);
+		int prot = PROT_NONE, nprot = PROT_NONE;
 
-		len = MIN(skip, end - va);
-		while (va + len < end) {
-			bool next = mirror_of(pml4_pa, va + len, &npa, &nprot, &skip);
-			if (next != present || (present && (nprot != prot || npa != pa + len)))
-				break;
-			len += MIN(skip, end - va - len);
+		if (!mirror_of(pml4_pa, va, &pa, &prot, &skip)) {
+			len = MIN(skip, end - va);
+			hide_range(va, va + len);
+			va += len;
+			continue;
 		}
-		host_map(va, len, present ? prot : PROT_NONE, present ? pa : 0, present);
+		if (!force && is_mirrored(va, pa, prot)) {
+			va += VR_PAGE_SIZE;
+			continue;
+		}
+		len = VR_PAGE_SIZE;
+		while (va + len < end && needs_map(pml4_pa, va + len, force, &npa, &nprot) &&
+		       nprot == prot && npa == pa + len)
+			len += VR_PAGE_SIZE;
+		map_run(va, len, prot, pa);
 		va += len;
 	}
 }
@@ -202,7 +322,7 @@ static void reserve_slot(int s)
 	if (mmu.reserved[s])
 		return;
 	p = mmap((void *)base, VR_SLOT_SIZE, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		 RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p != (void *)base) {
 		fprintf(stderr, "veridian-sim: mmu: cannot reserve slot %d at %#llx: %s\n", s,
 			(unsigned long long)base, p == MAP_FAILED ? strerror(errno) : "moved");
@@ -240,6 +360,13 @@ void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 	}
 	for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++) {
 		reserve_slot(s);
+		if (mmu.owner[s] != pml4_pa && !mmu.strict) {
+			/* a new process in the slot: nothing of the old one may stay */
+			uint64_t base = VR_SLOT_BASE + (uint64_t)s * VR_SLOT_SIZE;
+
+			mmu.stale[s] = true;
+			mark_dirty(base, base + VR_SLOT_SIZE);
+		}
 		mmu.owner[s] = pml4_pa;
 	}
 	if (!mmu.strict) {
@@ -248,7 +375,7 @@ void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 	}
 	if (pml4_pa != mmu.active)
 		return; /* mirrored when that space is activated */
-	mirror_range(pml4_pa, start, end);
+	mirror_range(pml4_pa, start, end, false);
 	for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++)
 		mmu.exposed[s] = true;
 }
@@ -261,8 +388,9 @@ void sim_mmu_sync(void)
 	for (int s = 0; s < (int)VR_SLOT_COUNT; s++) {
 		if (mmu.dirty[s].lo == mmu.dirty[s].hi)
 			continue;
-		mirror_range(mmu.owner[s], mmu.dirty[s].lo, mmu.dirty[s].hi);
+		mirror_range(mmu.owner[s], mmu.dirty[s].lo, mmu.dirty[s].hi, mmu.stale[s]);
 		mmu.dirty[s].lo = mmu.dirty[s].hi = 0;
+		mmu.stale[s] = false;
 	}
 }
 
@@ -292,7 +420,7 @@ static void for_each_leaf(uint64_t table_pa, int level, uint64_t base, uint64_t 
 
 static void expose_leaf(uint64_t va, uint64_t size, uint64_t pml4)
 {
-	mirror_range(pml4, va, va + size);
+	mirror_range(pml4, va, va + size, false);
 }
 
 /* Strict mode: hide slot s, or mirror its owner's present pages. */
@@ -300,8 +428,10 @@ static void set_exposed(int s, bool expose)
 {
 	uint64_t base = VR_SLOT_BASE + (uint64_t)s * VR_SLOT_SIZE;
 
-	if (mmu.exposed[s])
+	if (mmu.exposed[s]) {
 		host_map(base, VR_SLOT_SIZE, PROT_NONE, 0, false);
+		forget_range(base, base + VR_SLOT_SIZE);
+	}
 	mmu.exposed[s] = expose;
 	if (expose)
 		for_each_leaf(mmu.owner[s], 3, 0, base, base + VR_SLOT_SIZE, expose_leaf,
@@ -329,10 +459,11 @@ int sim_mmu_init(bool strict)
 	void *p;
 
 	mmu.strict = strict;
+	mmu.mirrored = g_tree_new_full(mirrored_cmp, NULL, g_free, NULL);
 	if (RUNNING_ON_VALGRIND)
 		return 0;
 	p = mmap((void *)VR_SLOT_BASE, len, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		 RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p == MAP_FAILED || p != (void *)VR_SLOT_BASE) {
 		fprintf(stderr, "veridian-sim: cannot reserve the user slot area [%#llx, %#llx): %s\n",
 			VR_SLOT_BASE, (unsigned long long)SLOT_AREA_END,

@@ -6,6 +6,19 @@
  * nonsense (RIOT native's complaint): kernel stacks here, the boot stack in
  * main.c, the signal stack in trap.c and each slot's user stack in
  * hal_user_enter().
+ *
+ * AddressSanitizer is told about the same switches with its fiber
+ * annotations, so that it knows which stack the CPU is on (it needs the
+ * bounds to clear the shadow of frames abandoned by a noreturn call, e.g.
+ * hal_user_enter(), and to describe stack addresses in its reports). In
+ * ASan's view a fiber is one kernel execution context: the boot stack (later
+ * the idle thread's) or a thread's kernel stack. User mode is NOT a fiber
+ * switch: user code is not instrumented and never calls into ASan, so for
+ * ASan it is like a call into an uninstrumented library from the thread's
+ * kernel stack. A trap from user mode (sim_trap_entry) and a signal
+ * redirected into the kernel (trap.c) both land on the kernel stack of the
+ * thread that entered user mode, which is still ASan's current fiber; and
+ * the user stacks, which live in the slot area, never get stack shadow.
  */
 #include <string.h>
 
@@ -18,11 +31,11 @@
 #include <valgrind/valgrind.h>
 #endif
 
-#ifdef __SANITIZE_ADDRESS__
+#ifdef SIM_ASAN
 #include <sanitizer/asan_interface.h>
-/* ASan's stack redzones outlive frames that are abandoned rather than
- * returned from (hal_user_enter, a killed thread) and stacks that are
- * recycled: clear them wherever that happens. */
+#include <sanitizer/common_interface_defs.h>
+/* Stacks are recycled by the frame allocator: clear the shadow their old
+ * frames left when one is created or destroyed. */
 #define STACK_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #else
 #define STACK_UNPOISON(p, n) ((void)(p), (void)(n))
@@ -50,6 +63,54 @@ void hal_context_init(struct hal_context *ctx, void *stack, size_t size, void (*
 	ctx->stack_id = VALGRIND_STACK_REGISTER(stack, (char *)stack + size);
 #else
 	ctx->stack_id = 0;
+#endif
+}
+
+#ifdef SIM_ASAN
+/* ASan's current fiber: the stack bounds of the running kernel context. */
+static struct {
+	uintptr_t base;
+	size_t size;
+} asan_fiber;
+
+/* hal_context_switch() with ASan's fiber annotations. A context that was
+ * not made by hal_context_init() (the host's stack in main(), the idle
+ * thread on the boot stack) gets the bounds of the fiber it is leaving when
+ * it first switches away, so a switch back to it can name its stack. */
+static void asan_context_switch(struct hal_context *from, struct hal_context *to)
+{
+	void *fake_stack = NULL;
+
+	if (!from->stack_size) {
+		from->stack_base = asan_fiber.base;
+		from->stack_size = asan_fiber.size;
+	}
+	asan_fiber.base = to->stack_base;
+	asan_fiber.size = to->stack_size;
+	__sanitizer_start_switch_fiber(&fake_stack, (const void *)to->stack_base, to->stack_size);
+	sim_context_switch(from, to);
+	/* back on `from`'s stack: whoever switched here set asan_fiber */
+	__sanitizer_finish_switch_fiber(fake_stack, NULL, NULL);
+}
+#endif
+
+/* Called by core with interrupts off (hal.h). Without ASan a tail call into
+ * entry.S: nothing is added to the thread switch path. */
+void hal_context_switch(struct hal_context *from, struct hal_context *to)
+{
+#ifdef SIM_ASAN
+	asan_context_switch(from, to);
+#else
+	sim_context_switch(from, to);
+#endif
+}
+
+/* First C code of a new context, called by sim_context_start before the
+ * entry function: completes the fiber switch that brought us here. */
+void sim_context_first_run(void)
+{
+#ifdef SIM_ASAN
+	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
 }
 
@@ -91,13 +152,13 @@ static void register_user_stack(uintptr_t sp)
 #endif
 }
 
+/* The frames above this one on the kernel stack (thread_start() and the
+ * like) are never returned to. The compiler calls __asan_handle_no_return()
+ * before the noreturn sim_user_enter(): with the fiber bounds known it
+ * clears the shadow from here to the top of the kernel stack, so the next
+ * trap finds it clean. */
 noreturn void hal_user_enter(uintptr_t pc, uintptr_t sp, uintptr_t arg)
 {
-	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-
-	/* the frames above this one on the kernel stack are never returned to */
-	if (sim_cpu.kstack_top > here)
-		STACK_UNPOISON((void *)here, sim_cpu.kstack_top - here);
 	register_user_stack(sp);
 	sim_mmu_sync();
 	sim_user_enter(pc, sp, arg);

@@ -39,6 +39,15 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+/* SIM_ASAN: built with AddressSanitizer (GCC and Clang spell it apart). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIM_ASAN 1
+#endif
+#endif
+
 #include <veridian/hal.h>
 
 /* The one CPU. in_user is read by signal handlers: a signal that finds it
@@ -73,6 +82,7 @@ struct sim_uframe {
 };
 
 /* entry.S */
+void sim_context_switch(struct hal_context *from, struct hal_context *to);
 void sim_trap_entry(void);
 void sim_irq_entry(void);
 void sim_context_start(void);
@@ -83,6 +93,9 @@ int64_t sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t
 		    uint64_t a4);
 void sim_irq_dispatch(struct sim_uframe *f);
 noreturn void sim_context_returned(void);
+
+/* context.c: called by sim_context_start before a new context's entry. */
+void sim_context_first_run(void);
 
 /* trap.c: install the fault and timer signal handlers and the tick timer. */
 struct sim_trap_config {

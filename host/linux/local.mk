@@ -23,6 +23,7 @@ SIM_TESTS = \
 	tests/system/sim-shell.sh \
 	tests/system/sim-determinism.sh \
 	tests/system/sim-spin.sh \
-	tests/system/sim-valgrind.sh
+	tests/system/sim-valgrind.sh \
+	tests/system/gdb-sim-user.sh
 TESTS += $(SIM_TESTS)
 EXTRA_DIST += host/linux/README.md $(SIM_TESTS) tests/system/sim-lib.sh

@@ -150,6 +150,7 @@ static void parse_options(int argc, char **argv)
 {
 	GOptionContext *ctx = g_option_context_new("- run the Veridian kernel on a simulated machine");
 	GError *err = NULL;
+	gboolean ok;
 
 	g_option_context_set_summary(ctx,
 		"Boots the Veridian kernel (core/) as an ordinary process: RAM is a memfd, user\n"
@@ -159,9 +160,16 @@ static void parse_options(int argc, char **argv)
 		"Exit status: the status given to poweroff; 2 for a usage error; 3 when the\n"
 		"input script ran out while the machine waited; 134 (abort) after a kernel panic.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!g_option_context_parse(ctx, &argc, &argv, &err))
-		usage_error("%s", err->message);
+	ok = g_option_context_parse(ctx, &argc, &argv, &err);
+	/* freed before any exit: LeakSanitizer checks the usage-error paths too */
 	g_option_context_free(ctx);
+	if (!ok) {
+		char msg[256];
+
+		g_strlcpy(msg, err->message, sizeof(msg));
+		g_error_free(err);
+		usage_error("%s", msg);
+	}
 	if (argc > 1)
 		usage_error("unexpected argument '%s'", argv[1]);
 	if (opt.watchdog_ms < 1)

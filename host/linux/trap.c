@@ -72,6 +72,7 @@ static struct {
 	unsigned quiet_ticks;     /* signal handler only */
 	uint64_t last_traps;      /* signal handler only */
 	GHashTable *warned;       /* kernel stack tops of threads already reported */
+	void *signal_stack;       /* kept here, not only in the kernel: LeakSanitizer */
 	uint64_t watchdog_fired;
 } trap;
 
@@ -357,7 +358,8 @@ static int start_signal_stack(void)
 	stack_t ss = { .ss_size = SIGNAL_STACK_SIZE };
 
 	/* host-side memory: the signal stack is the simulator's, not the kernel's */
-	ss.ss_sp = g_malloc(SIGNAL_STACK_SIZE);
+	trap.signal_stack = g_malloc(SIGNAL_STACK_SIZE);
+	ss.ss_sp = trap.signal_stack;
 	return sigaltstack(&ss, NULL);
 }
 

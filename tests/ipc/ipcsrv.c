@@ -5,6 +5,11 @@
  *   SIGNAL  caps[0] is a notification: signal it with words[0], reply {result}
  *   ECHO    reply the same words
  *   QUIT    exit without replying (the caller sees VR_ECLOSED)
+ * Started as "ipcsrv slow", it serves like the default but sleeps 50 ms
+ * (virtual time) between receiving a call and replying; as "ipcsrv caller"
+ * it calls once and exits with 0; as "ipcsrv sender" it sends once and
+ * exits with 0 only if the send failed with VR_ECLOSED (its endpoint was
+ * destroyed while it waited).
  * Started as "ipcsrv pong" with notifications at handles 1 and 2, it
  * instead waits on 1 and signals 2, forever (vbench's notification
  * ping-pong); bit 63 is never used, so a wait result of 0x1 means "ping".
@@ -50,16 +55,27 @@ static int pong(void)
 	return 1;
 }
 
+static bool slow;
+
 int main(int argc, char **argv)
 {
 	long tag;
 
 	if (argc > 1 && strcmp(argv[1], "pong") == 0)
 		return pong();
+	if (argc > 1 && strcmp(argv[1], "caller") == 0)
+		return sys_ipc_call(IPC_SERVER_EP, VR_MSG_TAG(IPC_ECHO, 0, 0), 0) < 0;
+	if (argc > 1 && strcmp(argv[1], "sender") == 0)
+		return sys_ipc_send(IPC_SERVER_EP, VR_MSG_TAG(IPC_ECHO, 0, 0), 0) != VR_ECLOSED;
+	slow = argc > 1 && strcmp(argv[1], "slow") == 0;
 	tag = sys_ipc_recv(IPC_SERVER_EP, 0);
 
-	while (tag >= 0)
-		tag = sys_ipc_reply_recv(IPC_SERVER_EP, serve((uint64_t)tag), 0);
+	while (tag >= 0) {
+		uint64_t reply = serve((uint64_t)tag);
+		if (slow)
+			sys_sleep(50000000); /* the caller may be killed meanwhile */
+		tag = sys_ipc_reply_recv(IPC_SERVER_EP, reply, 0);
+	}
 	printf("ipcsrv: receive failed: %s\n", vr_strerror(tag));
 	return 1;
 }

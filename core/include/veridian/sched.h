@@ -7,7 +7,7 @@
  *
  *           sched_make_runnable()        sched_switch (pick)
  *   (new) ----------------------> RUNNABLE ----------------> RUNNING
- *                                   ^  ^  <---- sched_yield() --|  |  |
+ *                                   ^  ^  <---- sched_yield_cpu() --|  |  |
  *             sched_wake_one/all()  |  |                          |  |
  *   BLOCKED <-----------------------|--+------ sched_block() -----+  |
  *   SLEEPING <-- sched_sleep_until() (woken by the timer) -----------+
@@ -71,7 +71,7 @@ struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t 
 
 struct thread *sched_current(void);
 void sched_make_runnable(struct thread *t);
-void sched_yield(void);
+void sched_yield_cpu(void);
 
 /* Block the current thread on wq until woken. Wait queues are ordered by
  * priority, FIFO among equals. */
