@@ -8,9 +8,18 @@
  *     rendezvous happens as soon as both exist).
  *  3. A notification with waiters has no pending bits.
  *  4. A caller waiting for a reply is BLOCKED on its own ipc.reply_wait, and
- *     exactly one server thread has it as ipc.reply_to.
+ *     exactly one server thread has it as ipc.reply_to: its ipc.replier.
+ *  5. ep->server == t iff t->ipc.serving == ep.
+ *  6. A thread's effective policy is the highest (sched_rank) of its own,
+ *     its reply_to's effective one and that of the first sender queued on
+ *     the endpoint it serves (priority inheritance; recomputed by
+ *     pi_update() whenever one of them changes).
+ *  7. A thread queued on ep->senders has ipc.sending == ep; no other has it.
  *
  * Thread wake-ups carry the woken thread's syscall result in ipc.result.
+ * A thread leaves a queue of this file either through a rendezvous here
+ * (take_waiter(), then woken or requeued) or through sched_make_runnable()
+ * (timeout, kill), which calls ipc_wait_cancelled().
  */
 #include <veridian/hal.h>
 #include <veridian/ipc.h>
@@ -23,9 +32,18 @@ static struct vr_ipc_buffer *ipc_buffer(const struct thread *t)
 	return phys_to_virt(t->ipc.buf_pa);
 }
 
+/* Take a BLOCKED thread off its queue for a rendezvous (no cancellation). */
+static void take_waiter(struct thread *t)
+{
+	waitq_remove(t);
+	t->ipc.sending = NULL;
+}
+
 static void wake_with(struct thread *t, int64_t result)
 {
 	t->ipc.result = result;
+	if (t->waiting_on)
+		take_waiter(t);
 	sched_make_runnable(t);
 }
 
@@ -37,12 +55,126 @@ static void wake_all_closed(struct waitq *wq)
 		wake_with(container_of(l, struct thread, sched_link), VR_ECLOSED);
 }
 
+/* ---- Priority inheritance ---- */
+
+static void consider(unsigned *policy, int *prio, const struct sched_entity *donor)
+{
+	if (donor && se_rank(donor) > sched_rank(*policy, *prio)) {
+		*policy = donor->eff_policy;
+		*prio = donor->eff_prio;
+	}
+}
+
+static struct thread *first_waiter(struct waitq *wq);
+
+/* Invariant 6 for t, with `extra` (a sender about to queue on t's
+ * endpoint) counted as a donor; then along the chain t waits in. */
+static void pi_update(struct thread *t, const struct sched_entity *extra, unsigned depth)
+{
+	unsigned policy = t->se.policy;
+	int prio = t->se.prio;
+	struct endpoint *ep = t->ipc.serving;
+	struct thread *head = ep ? first_waiter(&ep->senders) : NULL;
+
+	if (t->ipc.reply_to)
+		consider(&policy, &prio, &t->ipc.reply_to->se);
+	if (head)
+		consider(&policy, &prio, &head->se);
+	consider(&policy, &prio, extra);
+	if (policy == t->se.eff_policy && prio == t->se.eff_prio)
+		return; /* nothing downstream changes either */
+	sched_set_effective(t, policy, prio);
+	if (!depth || t->state != VR_THREAD_BLOCKED)
+		return;
+	if (t->waiting_on == &t->ipc.reply_wait && t->ipc.replier)
+		pi_update(t->ipc.replier, NULL, depth - 1);
+	else if (t->ipc.sending && t->ipc.sending->server)
+		pi_update(t->ipc.sending->server, NULL, depth - 1);
+}
+
+/* Does t run above its own policy (inheritance)? */
+static bool is_lifted(const struct thread *t)
+{
+	return t->se.eff_policy != t->se.policy || t->se.eff_prio != t->se.prio;
+}
+
+void ipc_pi_recompute(struct thread *t)
+{
+	pi_update(t, NULL, IPC_PI_DEPTH);
+}
+
+/* t receives from ep from now on: it inherits from ep's senders
+ * (invariant 5). A previous server of ep loses them. */
+static void serve(struct thread *t, struct endpoint *ep)
+{
+	struct endpoint *old = t->ipc.serving;
+	struct thread *prev = ep->server;
+
+	if (old == ep)
+		return;
+	if (old)
+		old->server = NULL;
+	if (prev)
+		prev->ipc.serving = NULL;
+	t->ipc.serving = ep;
+	ep->server = t;
+	if (prev)
+		ipc_pi_recompute(prev);
+}
+
+static void release_call(struct thread *t);
+
+/* s is the caller t is now replying to. A call t still held and did not
+ * answer before receiving again is abandoned: its caller gets VR_ECLOSED. */
+static void hold_call(struct thread *t, struct thread *s)
+{
+	struct thread *old = t->ipc.reply_to;
+
+	if (old) {
+		release_call(t);
+		wake_with(old, VR_ECLOSED);
+	}
+	t->ipc.reply_to = s;
+	s->ipc.replier = t;
+}
+
+static void release_call(struct thread *t)
+{
+	t->ipc.reply_to->ipc.replier = NULL;
+	t->ipc.reply_to = NULL;
+}
+
+void ipc_wait_cancelled(struct thread *t, struct waitq *wq)
+{
+	struct thread *server = NULL;
+
+	if (wq == &t->ipc.reply_wait) {
+		server = t->ipc.replier;
+		if (server && server->ipc.reply_to == t)
+			release_call(server); /* its reply will find no caller */
+		t->ipc.replier = NULL;
+	} else if (t->ipc.sending && wq == &t->ipc.sending->senders) {
+		server = t->ipc.sending->server;
+		t->ipc.sending = NULL;
+	}
+	if (server)
+		ipc_pi_recompute(server);
+}
+
+/* ---- Objects ---- */
+
 static void endpoint_destroy(struct kobj *obj)
 {
 	struct endpoint *ep = container_of(obj, struct endpoint, obj);
+	struct thread *server = ep->server;
 
 	wake_all_closed(&ep->senders);
 	wake_all_closed(&ep->receivers);
+	if (server) {
+		server->ipc.serving = NULL;
+		ep->server = NULL;
+		ipc_pi_recompute(server);
+	}
 	kfree(ep);
 }
 
@@ -50,9 +182,12 @@ static void notification_destroy(struct kobj *obj)
 {
 	struct notification *n = container_of(obj, struct notification, obj);
 
+	ktimer_cancel(&n->timer);
 	wake_all_closed(&n->waiters);
 	kfree(n);
 }
+
+static void notify_timer_fire(struct ktimer *kt);
 
 void ipc_init(void)
 {
@@ -80,6 +215,7 @@ struct notification *notification_create(void)
 		return NULL;
 	n->obj.type = KOBJ_NOTIFICATION;
 	waitq_init(&n->waiters);
+	ktimer_init(&n->timer, notify_timer_fire);
 	return n;
 }
 
@@ -123,14 +259,13 @@ static void transfer(struct thread *s, struct thread *r, uint64_t tag, uint64_t 
 	const struct vr_ipc_buffer *sb = ipc_buffer(s);
 	struct vr_ipc_buffer *rb = ipc_buffer(r);
 
-	memcpy(rb->words, sb->words, VR_MSG_NWORDS(tag) * sizeof(uint64_t));
+	if (VR_MSG_NWORDS(tag)) /* label-only messages (acks, requests) are common */
+		memcpy(rb->words, sb->words, VR_MSG_NWORDS(tag) * sizeof(uint64_t));
 	for (unsigned i = 0; i < VR_MSG_NCAPS(tag); i++)
 		rb->caps[i] = transfer_cap(s, r, sb->caps[i]);
 	rb->badge = badge;
 	rb->tag = tag;
 }
-
-static struct thread *first_waiter(struct waitq *wq);
 
 static struct thread *first_waiter(struct waitq *wq)
 {
@@ -138,22 +273,27 @@ static struct thread *first_waiter(struct waitq *wq)
 					: container_of(wq->threads.next, struct thread, sched_link);
 }
 
-/* s's message has been delivered to r: a plain send completes, a call
- * waits for r's reply. */
+/* Would a wait that has not started yet time out at once? */
+static bool expired(uint64_t deadline)
+{
+	return deadline != UINT64_MAX && hal_clock_ns() >= deadline;
+}
+
+/* s's message (taken off the senders queue) has been delivered to r, the
+ * current thread: a plain send completes, a call waits for r's reply (its
+ * timeout, if any, still running). */
 static void sender_done(struct thread *s, struct thread *r)
 {
 	if (s->ipc.is_call) {
-		r->ipc.reply_to = s;
-		if (s == sched_current())
-			sched_block(&s->ipc.reply_wait);
-		else
-			sched_requeue(s, &s->ipc.reply_wait);
-	} else if (s != sched_current()) {
+		hold_call(r, s);
+		sched_requeue(s, &s->ipc.reply_wait);
+	} else {
 		wake_with(s, VR_OK);
 	}
 }
 
-int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call)
+int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call,
+		 uint64_t deadline)
 {
 	struct endpoint *ep = container_of(ep_cap->obj, struct endpoint, obj);
 	struct thread *t = sched_current(), *r = first_waiter(&ep->receivers);
@@ -162,57 +302,79 @@ int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call)
 	t->ipc.result = VR_OK;
 	if (r) {
 		transfer(t, r, tag, ep_cap->badge);
-		r->ipc.result = (int64_t)tag;
-		if (is_call) {
-			/* fast path: the caller waits for the reply, the server runs */
-			r->ipc.reply_to = t;
-			sched_block_switch(&t->ipc.reply_wait, r);
-		} else {
-			sched_make_runnable(r);
+		if (!is_call) {
+			wake_with(r, (int64_t)tag);
+			return VR_OK;
 		}
+		/* fast path: the caller waits for the reply, the server runs. r
+		 * was waiting in recv, so nobody is queued to send (invariant 2):
+		 * t is its only new donor. */
+		r->ipc.result = (int64_t)tag;
+		hold_call(r, t);
+		if (se_rank(&t->se) > se_rank(&r->se))
+			ipc_pi_recompute(r);
+		sched_block_switch(&t->ipc.reply_wait, r, deadline);
 		return t->ipc.result;
 	}
 	if (flags & VR_IPC_NONBLOCK)
 		return VR_EAGAIN;
+	if (expired(deadline))
+		return VR_ETIMEDOUT;
 	t->ipc.tag = tag;
 	t->ipc.badge = ep_cap->badge;
-	sched_block(&ep->senders);
+	t->ipc.sending = ep;
+	if (ep->server)
+		pi_update(ep->server, &t->se, IPC_PI_DEPTH);
 	KCHECK(endpoint_check(ep));
+	/* not after: the endpoint may be destroyed while we wait (VR_ECLOSED)
+	 * (fuzz/ipc/regressions/ipc-send-endpoint-check-after-free) */
+	sched_block_timeout(&ep->senders, deadline);
 	return t->ipc.result;
 }
 
-int64_t ipc_recv(struct endpoint *ep, unsigned flags)
+int64_t ipc_recv(struct endpoint *ep, unsigned flags, uint64_t deadline)
 {
 	struct thread *t = sched_current(), *s = first_waiter(&ep->senders);
 
+	serve(t, ep);
 	if (s) {
 		uint64_t tag = s->ipc.tag;
 		transfer(s, t, tag, s->ipc.badge);
+		take_waiter(s);
 		sender_done(s, t);
+		ipc_pi_recompute(t); /* a new caller, a new first sender */
 		KCHECK(endpoint_check(ep));
 		return (int64_t)tag;
 	}
 	if (flags & VR_IPC_NONBLOCK)
 		return VR_EAGAIN;
-	sched_block(&ep->receivers);
+	if (expired(deadline))
+		return VR_ETIMEDOUT;
+	ipc_pi_recompute(t);
+	sched_block_timeout(&ep->receivers, deadline);
 	return t->ipc.result;
 }
 
-int64_t ipc_reply_recv(uint64_t tag, struct endpoint *ep, unsigned flags)
+int64_t ipc_reply_recv(uint64_t tag, struct endpoint *ep, unsigned flags, uint64_t deadline)
 {
 	struct thread *t = sched_current(), *c = t->ipc.reply_to;
 
-	if (!c || !list_empty(&ep->senders.threads) || (flags & VR_IPC_NONBLOCK)) {
+	if (!c || !list_empty(&ep->senders.threads) || (flags & VR_IPC_NONBLOCK) ||
+	    deadline != UINT64_MAX) {
 		if (c)
 			ipc_reply(tag);
-		return ipc_recv(ep, flags);
+		return ipc_recv(ep, flags, deadline);
 	}
 	/* fast path: nothing to receive yet, so wait for it and let the caller
-	 * run at once on the rest of our slice */
+	 * run at once on the rest of our slice (invariant 4: c waits on its
+	 * reply_wait; endpoint_check and sched_check verify it) */
 	transfer(t, c, tag, 0);
-	t->ipc.reply_to = NULL;
+	release_call(t);
 	c->ipc.result = (int64_t)tag;
-	sched_block_switch(&ep->receivers, c);
+	serve(t, ep);
+	if (is_lifted(t)) /* c is gone and nobody is queued: back to its own */
+		ipc_pi_recompute(t);
+	sched_block_switch(&ep->receivers, c, UINT64_MAX);
 	return t->ipc.result;
 }
 
@@ -224,8 +386,9 @@ int64_t ipc_reply(uint64_t tag)
 		return VR_ENOREPLY;
 	KASSERT(c->waiting_on == &c->ipc.reply_wait); /* invariant 4 */
 	transfer(t, c, tag, 0);
-	t->ipc.reply_to = NULL;
+	release_call(t);
 	wake_with(c, (int64_t)tag);
+	ipc_pi_recompute(t);
 	return VR_OK;
 }
 
@@ -233,17 +396,17 @@ int64_t notify_signal(struct notification *n, uint64_t bits)
 {
 	struct thread *w = first_waiter(&n->waiters);
 
-	if (w)
+	if (w) {
 		wake_with(w, (int64_t)(n->bits | bits));
-	else
-		n->bits |= bits;
-	if (w)
 		n->bits = 0;
+	} else {
+		n->bits |= bits;
+	}
 	KCHECK(notification_check(n));
 	return VR_OK;
 }
 
-int64_t notify_wait(struct notification *n, unsigned flags)
+int64_t notify_wait(struct notification *n, unsigned flags, uint64_t deadline)
 {
 	uint64_t bits = n->bits;
 
@@ -253,15 +416,52 @@ int64_t notify_wait(struct notification *n, unsigned flags)
 	}
 	if (flags & VR_IPC_NONBLOCK)
 		return VR_EAGAIN;
-	sched_block(&n->waiters);
+	if (expired(deadline))
+		return VR_ETIMEDOUT;
+	sched_block_timeout(&n->waiters, deadline);
 	return sched_current()->ipc.result;
+}
+
+/* Timer interrupt context. A periodic timer that fell behind skips the
+ * periods it missed rather than signalling a burst (the bits are a set,
+ * not a count). */
+static void notify_timer_fire(struct ktimer *kt)
+{
+	struct notification *n = container_of(kt, struct notification, timer);
+	uint64_t now = hal_clock_ns(), next;
+
+	notify_signal(n, n->timer_bits);
+	if (!n->period)
+		return;
+	next = kt->deadline + n->period;
+	if (next <= now)
+		next = kt->deadline + ((now - kt->deadline) / n->period + 1) * n->period;
+	ktimer_arm(kt, next);
+}
+
+int64_t notify_timer_set(struct notification *n, uint64_t deadline, uint64_t period,
+			 uint64_t bits)
+{
+	ktimer_cancel(&n->timer);
+	if (!deadline)
+		return VR_OK;
+	n->period = period;
+	n->timer_bits = bits;
+	ktimer_arm(&n->timer, deadline);
+	return VR_OK;
 }
 
 void ipc_thread_exit(struct thread *t)
 {
-	if (t->ipc.reply_to) {
-		wake_with(t->ipc.reply_to, VR_ECLOSED);
-		t->ipc.reply_to = NULL;
+	struct thread *c = t->ipc.reply_to;
+
+	if (c) {
+		release_call(t);
+		wake_with(c, VR_ECLOSED);
+	}
+	if (t->ipc.serving) {
+		t->ipc.serving->server = NULL;
+		t->ipc.serving = NULL;
 	}
 }
 
@@ -277,9 +477,23 @@ static bool queue_blocked_on(const struct waitq *wq)
 	return true;
 }
 
+static bool senders_ok(const struct endpoint *ep)
+{
+	const struct list *l;
+
+	list_for_each(l, &ep->senders.threads)
+		if (container_of(l, const struct thread, sched_link)->ipc.sending != ep)
+			return false; /* invariant 7 */
+	return true;
+}
+
 bool endpoint_check(const struct endpoint *ep)
 {
 	if (ep->obj.type != KOBJ_ENDPOINT)
+		return false;
+	if (ep->server && ep->server->ipc.serving != ep)
+		return false; /* invariant 5 */
+	if (!senders_ok(ep))
 		return false;
 	if (!list_empty(&ep->senders.threads) && !list_empty(&ep->receivers.threads))
 		return false; /* invariant 2 */

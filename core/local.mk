@@ -8,10 +8,15 @@ CORE_SOURCES = \
 	core/pmm.c \
 	core/kheap.c \
 	core/vm.c \
+	core/mem.c \
+	core/quota.c \
+	core/syscall_mem.c \
 	core/elf.c \
 	core/cpio.c \
 	core/console.c \
 	core/sched.c \
+	core/sched_policy.c \
+	core/syscall_sched.c \
 	core/proc.c \
 	core/syscall.c \
 	core/syscall_cap.c \
@@ -26,10 +31,13 @@ CORE_HDRS = \
 	core/include/veridian/pmm.h \
 	core/include/veridian/kheap.h \
 	core/include/veridian/vm.h \
+	core/include/veridian/mem.h \
+	core/include/veridian/quota.h \
 	core/include/veridian/elf.h \
 	core/include/veridian/cpio.h \
 	core/include/veridian/console.h \
 	core/include/veridian/sched.h \
+	core/include/veridian/sched_policy.h \
 	core/include/veridian/proc.h \
 	core/include/veridian/syscall.h
 

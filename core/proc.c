@@ -8,6 +8,8 @@
  *     address space.
  *  2. A process with a parent is on the parent's children list.
  *  3. slots[p->slot] == p while the process is alive.
+ *  4. A live process holds a quota reference; its own record, kernel stack,
+ *     capability slots, PML4 and owned pages are charged there (p->charged).
  */
 #include <veridian/console.h>
 #include <veridian/cpio.h>
@@ -15,6 +17,7 @@
 #include <veridian/ipc.h>
 #include <veridian/kheap.h>
 #include <veridian/klib.h>
+#include <veridian/mem.h>
 #include <veridian/pmm.h>
 #include <veridian/proc.h>
 
@@ -27,16 +30,35 @@ static struct {
 	unsigned next_slot;        /* round-robin, so slots are not reused at once */
 	struct list all;
 	int64_t next_pid;
+	struct quota *root;        /* init's quota: all of RAM but a kernel reserve */
 } procs;
+
+/* What the kernel keeps for itself beyond any process's reach: 1/8 of RAM,
+ * so its own allocations (stacks, slabs, tables of exiting processes) can
+ * succeed when every quota is spent. */
+#define PROC_KERNEL_RESERVE_DIV 8u
+
+/* Bytes a process costs before it maps anything: its record, its kernel
+ * stack and its capability slots. */
+#define PROC_FIXED_BYTES                                                            \
+	(sizeof(struct process) + KSTACK_PAGES * PAGE_SIZE +                        \
+	 ALIGN_UP(PROC_CSPACE_SLOTS * sizeof(struct cap_slot), PAGE_SIZE))
 
 void proc_init(const void *initrd, size_t initrd_size)
 {
+	struct pmm_stats st;
+
 	procs.initrd = initrd;
 	procs.initrd_size = initrd_size;
 	procs.trap_page_pa = pmm_alloc(1, 1);
 	if (!procs.trap_page_pa || vm_space_init(&procs.kernel_vs))
 		KPANIC("out of memory at boot");
 	hal_trap_page_fill(phys_to_virt(procs.trap_page_pa), PAGE_SIZE);
+	pmm_get_stats(&st);
+	procs.root = quota_create(NULL, (st.free_pages - st.free_pages / PROC_KERNEL_RESERVE_DIV) *
+					    PAGE_SIZE);
+	if (!procs.root)
+		KPANIC("out of memory at boot");
 	list_init(&procs.all);
 	procs.next_pid = 1;
 }
@@ -140,8 +162,14 @@ static int setup_space(struct process *p, const struct cpio_entry *file,
 	err = elf_load(&p->vs, base + VR_SLOT_IMAGE_OFF, file->data, img);
 	if (err)
 		return err;
-	return vm_map_anon(&p->vs, base + VR_SLOT_STACK_TOP - VR_SLOT_STACK_SIZE,
-			   VR_SLOT_STACK_SIZE / PAGE_SIZE, VM_READ | VM_WRITE);
+	/* the pages owned so far (info, IPC buffer, image) join the charge */
+	err = quota_charge(p->quota, p->vs.owned_pages * PAGE_SIZE);
+	if (err)
+		return err;
+	p->charged += p->vs.owned_pages * PAGE_SIZE;
+	return mem_map_anon(&p->vs, p->quota, base + VR_SLOT_STACK_TOP - VR_SLOT_STACK_SIZE,
+			    VR_SLOT_STACK_SIZE / PAGE_SIZE, VM_READ | VM_WRITE,
+			    PROC_STACK_EAGER_PAGES);
 }
 
 static void set_name(struct process *p, const char *path)
@@ -153,15 +181,41 @@ static void set_name(struct process *p, const char *path)
 	kstrlcpy(p->name, n, sizeof(p->name));
 }
 
+/* Return what the process itself was charged and its quota reference. */
+static void release_quota(struct process *p)
+{
+	quota_uncharge(p->quota, p->charged);
+	p->charged = 0;
+	quota_put(p->quota);
+	p->quota = NULL;
+}
+
 /* Undo a partly built process (never ran). */
 static void spawn_fail(struct process *p, bool have_space)
 {
 	if (p->cs)
 		cspace_destroy(p->cs);
-	if (have_space)
+	if (have_space) {
+		mem_unmap_all(&p->vs);
 		vm_space_destroy(&p->vs);
+	}
+	if (p->quota)
+		release_quota(p);
 	procs.slots[p->slot] = NULL;
 	kfree(p);
+}
+
+/* The quota of a new process under its parent's (init's under the root),
+ * charged for the process's fixed costs. */
+static int quota_setup(struct process *parent, struct process *p)
+{
+	p->quota = quota_create(parent ? parent->quota : procs.root, QUOTA_UNLIMITED);
+	if (!p->quota)
+		return VR_ENOMEM;
+	if (quota_charge(p->quota, PROC_FIXED_BYTES))
+		return VR_ENOMEM;
+	p->charged = PROC_FIXED_BYTES;
+	return VR_OK;
 }
 
 /* Give the new process its initial capabilities, at handles 0..n-1 (its
@@ -210,8 +264,12 @@ int proc_spawn(struct process *parent, const char *path, const char *args,
 	list_init(&p->children);
 	list_init(&p->sibling_link);
 	waitq_init(&p->child_exit);
-	p->cs = cspace_create(PROC_CSPACE_SLOTS);
-	err = p->cs ? vm_space_init(&p->vs) : VR_ENOMEM;
+	p->fault_ep = VR_CAP_INVALID;
+	err = quota_setup(parent, p);
+	if (!err)
+		p->cs = cspace_create(PROC_CSPACE_SLOTS);
+	if (!err)
+		err = p->cs ? vm_space_init_quota(&p->vs, p->quota) : VR_ENOMEM;
 	if (err) {
 		spawn_fail(p, false);
 		return err;
@@ -271,7 +329,9 @@ noreturn void proc_exit(int status)
 	cspace_destroy(p->cs);
 	p->cs = NULL;
 	hal_vm_activate(procs.kernel_vs.pml4_pa);
+	mem_unmap_all(&p->vs);
 	vm_space_destroy(&p->vs);
+	release_quota(p);
 	procs.slots[p->slot] = NULL;
 	list_remove(&t->proc_link);
 	p->nthreads = 0;
@@ -368,7 +428,7 @@ bool proc_check(const struct process *p)
 		return false;
 	if (!p->zombie && (!p->cs || !cspace_check(p->cs)))
 		return false;
-	if (!p->zombie && procs.slots[p->slot] != p)
+	if (!p->zombie && (procs.slots[p->slot] != p || !p->quota || !quota_check(p->quota)))
 		return false;
 	if (p->parent) {
 		list_for_each(l, &p->parent->children)

@@ -1,56 +1,97 @@
 /*
- * Round-robin scheduler on one CPU.
+ * The scheduler's mechanism: switching, blocking, waking, kernel timers and
+ * time accounting. Every choice of which thread runs is asked of the policy
+ * (sched_policy.c) through the per-CPU run queue.
  *
  * Invariants (sched_check):
  *  1. `current` is the only RUNNING thread.
- *  2. A thread is on the run queue iff it is RUNNABLE (the idle thread is
- *     never queued: it runs when the queue is empty).
- *  3. A BLOCKED thread is on the queue of its waiting_on; a SLEEPING thread
- *     is on the sleep list, which is sorted by wake_at.
- *  4. ZOMBIE threads are on the reap list until the next thread frees them.
+ *  2. A thread is queued on its CPU's run queue iff it is RUNNABLE (the
+ *     idle thread is never queued: it runs when the queue is empty), and
+ *     the run queue itself is consistent (rq_check).
+ *  3. A BLOCKED thread is on the queue of its waiting_on (or on none, new);
+ *     a SLEEPING thread is on no queue and its timeout timer is armed.
+ *  4. Armed timers are on the timer list, sorted by deadline; a thread's
+ *     timeout timer is armed only while it is SLEEPING or BLOCKED.
+ *  5. ZOMBIE threads are on the reap list until the next thread frees them.
+ *
+ * Time: run_start is the clock when the slice owner began running: the
+ * thread reschedule() picked. Its time is charged to it (CPU time, fair
+ * vruntime) at the next reschedule. The IPC fast path (sched_block_switch)
+ * hands the CPU over without reading the clock: a server reached that way
+ * runs on its caller's slice and its caller pays for it, as the work is
+ * done on the caller's behalf (seL4's passive servers do the same). The
+ * slice end is kept only while others wait to run, so a lone thread is
+ * never interrupted for nothing.
  */
+#include <veridian/ipc.h>
 #include <veridian/kheap.h>
 #include <veridian/klib.h>
 #include <veridian/pmm.h>
 #include <veridian/proc.h>
 #include <veridian/sched.h>
 
-static struct {
-	struct thread *current;
+/* What one CPU runs. A second CPU would get its own (and the IPI to ask it
+ * to reschedule); nothing else here assumes a single one but this_cpu(). */
+struct sched_cpu {
+	struct runqueue rq;
 	struct thread idle;        /* the boot context becomes the idle thread */
-	struct list runq;
-	struct list sleepers;      /* sorted by wake_at */
+	struct thread *owner;      /* whose slice runs: picked by reschedule() */
+	uint64_t run_start;        /* clock when owner started running */
+	uint64_t slice_end;        /* clock value at which current's slice ends */
+	bool need_resched;
+	enum rq_how resched_how;   /* how current is queued when preempted */
+};
+
+static struct {
+	struct sched_cpu cpu0;
+	struct list timers;        /* armed ktimers, by deadline */
 	struct list reap;          /* zombies whose stacks can be freed */
 	struct list all;
 	int64_t next_tid;
-	uint64_t slice_end;        /* clock value at which current's slice ends */
 	uint64_t armed;            /* the deadline last given to hal_timer_arm */
-	bool need_resched;
 } sched;
+
+static struct sched_cpu *this_cpu(void)
+{
+	return &sched.cpu0;
+}
 
 void waitq_init(struct waitq *wq)
 {
 	list_init(&wq->threads);
 }
 
+static void thread_timeout(struct ktimer *kt);
+
 void sched_init(void)
 {
-	list_init(&sched.runq);
-	list_init(&sched.sleepers);
+	struct sched_cpu *c = this_cpu();
+
+	list_init(&sched.timers);
 	list_init(&sched.reap);
 	list_init(&sched.all);
-	sched.idle = (struct thread){ .tid = 0, .state = VR_THREAD_RUNNING };
-	list_init(&sched.idle.sched_link);
-	list_init(&sched.idle.proc_link);
-	list_push_back(&sched.all, &sched.idle.all_link);
-	sched.current = &sched.idle;
+	rq_init(&c->rq, 0);
+	c->idle = (struct thread){ .tid = 0, .state = VR_THREAD_RUNNING };
+	se_init(&c->idle.se, VR_SCHED_IDLE, VR_NICE_MAX);
+	list_init(&c->idle.sched_link);
+	list_init(&c->idle.proc_link);
+	ktimer_init(&c->idle.timeout, thread_timeout);
+	list_push_back(&sched.all, &c->idle.all_link);
+	sched_running = &c->idle;
+	c->owner = &c->idle;
+	c->slice_end = UINT64_MAX;
 	sched.next_tid = 1;
 	sched.armed = UINT64_MAX; /* the platform timer starts disarmed */
 }
 
-struct thread *sched_current(void)
+/* The running thread (sched.h: sched_current). With several CPUs this
+ * becomes per-CPU storage; it is a plain variable so that the IPC path,
+ * which asks for it several times a call, pays one load. */
+struct thread *sched_running;
+
+static bool is_idle(const struct thread *t)
 {
-	return sched.current;
+	return t == &this_cpu()->idle;
 }
 
 static uintptr_t kstack_top(const struct thread *t)
@@ -62,6 +103,41 @@ static void reap_zombies(void);
 static void arm_timer(const struct thread *running);
 static void enqueue_by_prio(struct waitq *wq, struct thread *t);
 
+/* ---- Kernel timers ---- */
+
+void ktimer_init(struct ktimer *kt, void (*fire)(struct ktimer *kt))
+{
+	list_init(&kt->link);
+	kt->deadline = UINT64_MAX;
+	kt->fire = fire;
+}
+
+bool ktimer_armed(const struct ktimer *kt)
+{
+	return !list_empty(&kt->link);
+}
+
+void ktimer_arm(struct ktimer *kt, uint64_t deadline_ns)
+{
+	struct list *pos;
+
+	list_remove(&kt->link);
+	kt->deadline = deadline_ns;
+	list_for_each(pos, &sched.timers)
+		if (container_of(pos, struct ktimer, link)->deadline > deadline_ns)
+			break;
+	list_insert_before(pos, &kt->link);
+	arm_timer(sched_current());
+}
+
+/* The hardware timer is re-armed lazily: at the next arm_timer(). */
+void ktimer_cancel(struct ktimer *kt)
+{
+	list_remove(&kt->link);
+}
+
+/* ---- Threads ---- */
+
 /* First code a new user thread runs, on its own kernel stack. */
 static noreturn void thread_start(void *arg)
 {
@@ -70,6 +146,19 @@ static noreturn void thread_start(void *arg)
 	reap_zombies();
 	proc_exit_if_killed(); /* killed before it ever ran */
 	hal_user_enter(t->entry_pc, t->entry_sp, t->entry_arg);
+}
+
+static void inherit_policy(struct thread *t)
+{
+	const struct thread *parent = sched_current();
+
+	if (!parent->proc) {
+		se_init(&t->se, VR_SCHED_FAIR, 0);
+		return;
+	}
+	se_init(&t->se, parent->se.policy, parent->se.prio);
+	t->se.affinity = parent->se.affinity;
+	t->se.cpu = parent->se.cpu;
 }
 
 struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t sp,
@@ -90,7 +179,8 @@ struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t 
 	t->entry_pc = pc;
 	t->entry_sp = sp;
 	t->entry_arg = arg;
-	t->prio = THREAD_PRIO_DEFAULT;
+	inherit_policy(t);
+	ktimer_init(&t->timeout, thread_timeout);
 	waitq_init(&t->ipc.reply_wait);
 	list_init(&t->sched_link);
 	list_init(&t->proc_link);
@@ -100,22 +190,71 @@ struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t 
 	return t;
 }
 
-void sched_make_runnable(struct thread *t)
+/* Charge the slice owner for the time since it started running. */
+static void account_current(uint64_t now)
 {
-	KASSERT(t != &sched.idle && t->state != VR_THREAD_RUNNABLE);
+	struct sched_cpu *c = this_cpu();
+
+	if (now > c->run_start)
+		se_charge(&c->owner->se, now - c->run_start);
+	c->run_start = now;
+}
+
+/* A thread became runnable while `current` runs: start current's slice if
+ * it was alone, and ask for a preemption if the policy says so. The
+ * running thread's vruntime is compared as of its last charge (the start
+ * of its slice): waking stays off the clock unless a slice starts. */
+static void note_wakeup(struct thread *t)
+{
+	struct sched_cpu *c = this_cpu();
+	struct thread *cur = sched_running;
+
+	if (is_idle(cur)) {
+		c->need_resched = true;
+		return;
+	}
+	if (c->slice_end == UINT64_MAX) {
+		uint64_t slice = se_slice(&cur->se);
+		c->slice_end = slice == UINT64_MAX ? UINT64_MAX : hal_clock_ns() + slice;
+	}
+	if (!c->need_resched && rq_wake_preempts(&cur->se, &t->se)) {
+		c->need_resched = true;
+		c->resched_how = RQ_PREEMPTED;
+	}
+	arm_timer(cur);
+}
+
+void waitq_remove(struct thread *t)
+{
+	KASSERT(t->state == VR_THREAD_BLOCKED);
 	list_remove(&t->sched_link);
 	t->waiting_on = NULL;
-	t->state = VR_THREAD_RUNNABLE;
-	list_push_back(&sched.runq, &t->sched_link);
-	if (sched.current != &sched.idle && sched.slice_end == UINT64_MAX) {
-		/* the running thread was alone: its slice starts now */
-		sched.slice_end = hal_clock_ns() + SCHED_SLICE_NS;
-		arm_timer(sched.current);
+}
+
+void sched_make_runnable(struct thread *t)
+{
+	struct waitq *wq = t->waiting_on;
+
+	KASSERT(!is_idle(t) && t->state != VR_THREAD_RUNNABLE && t->state != VR_THREAD_RUNNING);
+	ktimer_cancel(&t->timeout);
+	if (wq) {
+		waitq_remove(t);
+		ipc_wait_cancelled(t, wq); /* left without a rendezvous */
 	}
+	if (t == this_cpu()->owner) {
+		/* it lent its slice to the running thread (IPC fast path): settle
+		 * the bill before its vruntime becomes a run-queue key */
+		account_current(hal_clock_ns());
+		this_cpu()->owner = sched_current();
+	}
+	t->state = VR_THREAD_RUNNABLE;
+	rq_enqueue(&this_cpu()->rq, &t->se, RQ_WAKE);
+	note_wakeup(t);
 }
 
 static void thread_free(struct thread *t)
 {
+	KASSERT(!ktimer_armed(&t->timeout));
 	list_remove(&t->all_link);
 	hal_context_destroy(&t->ctx);
 	pmm_free(t->kstack_pa, KSTACK_PAGES);
@@ -130,18 +269,19 @@ static void reap_zombies(void)
 		thread_free(container_of(l, struct thread, sched_link));
 }
 
-/* Program the one-shot timer for the earliest of the first sleeper's wake
- * time and the end of the current slice (which matters only while others
- * wait to run). The HAL is called only when the deadline changes: on the
- * IPC path it does not. */
+/* Program the one-shot timer for the earliest of the first kernel timer
+ * and the end of the current slice (which matters only while others wait
+ * to run). The HAL is called only when the deadline changes: on the IPC
+ * path it does not. */
 static void arm_timer(const struct thread *running)
 {
+	struct sched_cpu *c = this_cpu();
 	uint64_t deadline = UINT64_MAX;
 
-	if (!list_empty(&sched.sleepers))
-		deadline = container_of(sched.sleepers.next, struct thread, sched_link)->wake_at;
-	if (running != &sched.idle && !list_empty(&sched.runq))
-		deadline = MIN(deadline, sched.slice_end);
+	if (!list_empty(&sched.timers))
+		deadline = container_of(sched.timers.next, struct ktimer, link)->deadline;
+	if (!is_idle(running) && c->rq.nr_queued)
+		deadline = MIN(deadline, c->slice_end);
 	if (deadline != sched.armed) {
 		sched.armed = deadline;
 		hal_timer_arm(deadline);
@@ -150,18 +290,18 @@ static void arm_timer(const struct thread *running)
 
 /* Make `next` the running thread and switch to it; returns when the
  * previous thread runs again. The caller has put the previous thread where
- * it belongs and set its state. */
+ * it belongs and set its state (reschedule() has also charged its slice). */
 static void switch_to(struct thread *next)
 {
-	struct thread *prev = sched.current;
+	struct thread *prev = sched_running;
 
-	if (prev == &sched.idle)
+	if (is_idle(prev))
 		prev->state = VR_THREAD_RUNNABLE; /* never queued: runs when the queue is empty */
 	next->state = VR_THREAD_RUNNING;
 	if (next == prev)
 		return;
-	sched.current = next;
-	if (next != &sched.idle)
+	sched_running = next;
+	if (!is_idle(next))
 		hal_set_kernel_stack(kstack_top(next));
 	if (next->proc && (!prev->proc || prev->proc != next->proc))
 		hal_vm_activate(next->proc->vs.pml4_pa);
@@ -171,42 +311,57 @@ static void switch_to(struct thread *next)
 	proc_exit_if_killed();
 }
 
-/* Run the next runnable thread (or idle) with a fresh slice. The clock is
- * read only when others wait to run: a slice matters only then. */
+/* Run what the policy picks (or idle) with a fresh slice, which is timed
+ * only when others wait to run. */
 static void reschedule(void)
 {
-	struct list *l = list_pop_front(&sched.runq);
-	struct thread *next = l ? container_of(l, struct thread, sched_link) : &sched.idle;
+	struct sched_cpu *c = this_cpu();
+	struct sched_entity *se = rq_pick(&c->rq);
+	struct thread *next = se ? container_of(se, struct thread, se) : &c->idle;
+	uint64_t now = hal_clock_ns();
+	uint64_t slice = se_slice(&next->se);
 
-	sched.need_resched = false;
-	sched.slice_end = list_empty(&sched.runq) ? UINT64_MAX : hal_clock_ns() + SCHED_SLICE_NS;
+	account_current(now);
+	c->owner = next;
+	c->need_resched = false;
+	c->slice_end = !c->rq.nr_queued || slice == UINT64_MAX ? UINT64_MAX : now + slice;
 	arm_timer(next);
 	switch_to(next);
 	KCHECK(sched_check());
 }
 
-void sched_block_switch(struct waitq *wq, struct thread *next)
+void sched_block_switch(struct waitq *wq, struct thread *next, uint64_t deadline_ns)
 {
-	struct thread *t = sched.current;
+	struct thread *t = sched_current();
 
-	KASSERT(t != &sched.idle && next->state == VR_THREAD_BLOCKED && next != t);
+	KASSERT(!is_idle(t) && next->state == VR_THREAD_BLOCKED && next != t);
 	t->state = VR_THREAD_BLOCKED;
 	enqueue_by_prio(wq, t);
+	if (deadline_ns != UINT64_MAX)
+		ktimer_arm(&t->timeout, deadline_ns);
+	if (ktimer_armed(&next->timeout))
+		ktimer_cancel(&next->timeout); /* it received with a timeout */
 	list_remove(&next->sched_link);
 	next->waiting_on = NULL;
 	switch_to(next); /* next runs on the rest of t's slice */
 	KCHECK(sched_check());
 }
 
-void sched_yield_cpu(void)
+/* Queue the current thread as `how` says and run the policy's choice. */
+static void requeue_current(enum rq_how how)
 {
-	struct thread *t = sched.current;
+	struct thread *t = sched_current();
 
-	if (t != &sched.idle) {
+	if (!is_idle(t)) {
 		t->state = VR_THREAD_RUNNABLE;
-		list_push_back(&sched.runq, &t->sched_link);
+		rq_enqueue(&this_cpu()->rq, &t->se, how);
 	}
 	reschedule();
+}
+
+void sched_yield_cpu(void)
+{
+	requeue_current(RQ_TAIL);
 }
 
 static void enqueue_by_prio(struct waitq *wq, struct thread *t)
@@ -214,20 +369,27 @@ static void enqueue_by_prio(struct waitq *wq, struct thread *t)
 	struct list *pos;
 
 	list_for_each(pos, &wq->threads)
-		if (container_of(pos, struct thread, sched_link)->prio < t->prio)
+		if (se_rank(&container_of(pos, struct thread, sched_link)->se) < se_rank(&t->se))
 			break;
 	list_insert_before(pos, &t->sched_link);
 	t->waiting_on = wq;
 }
 
-void sched_block(struct waitq *wq)
+void sched_block_timeout(struct waitq *wq, uint64_t deadline_ns)
 {
-	struct thread *t = sched.current;
+	struct thread *t = sched_current();
 
-	KASSERT(t != &sched.idle);
+	KASSERT(!is_idle(t));
 	t->state = VR_THREAD_BLOCKED;
 	enqueue_by_prio(wq, t);
+	if (deadline_ns != UINT64_MAX)
+		ktimer_arm(&t->timeout, deadline_ns);
 	reschedule();
+}
+
+void sched_block(struct waitq *wq)
+{
+	sched_block_timeout(wq, UINT64_MAX);
 }
 
 void sched_requeue(struct thread *t, struct waitq *wq)
@@ -239,33 +401,36 @@ void sched_requeue(struct thread *t, struct waitq *wq)
 
 void sched_wake_all(struct waitq *wq)
 {
-	struct list *l;
+	while (!list_empty(&wq->threads))
+		sched_make_runnable(container_of(wq->threads.next, struct thread, sched_link));
+}
 
-	while ((l = list_pop_front(&wq->threads)))
-		sched_make_runnable(container_of(l, struct thread, sched_link));
+/* A thread's timeout timer fired: a sleeper wakes; a blocked thread gives
+ * up its wait with VR_ETIMEDOUT (sched_make_runnable tells ipc.c). */
+static void thread_timeout(struct ktimer *kt)
+{
+	struct thread *t = container_of(kt, struct thread, timeout);
+
+	if (t->state == VR_THREAD_BLOCKED)
+		t->ipc.result = VR_ETIMEDOUT;
+	sched_make_runnable(t);
 }
 
 void sched_sleep_until(uint64_t deadline_ns)
 {
-	struct thread *t = sched.current;
-	struct list *pos;
+	struct thread *t = sched_current();
 
-	KASSERT(t != &sched.idle);
+	KASSERT(!is_idle(t));
 	t->state = VR_THREAD_SLEEPING;
-	t->wake_at = deadline_ns;
-	list_for_each(pos, &sched.sleepers) {
-		if (container_of(pos, struct thread, sched_link)->wake_at > deadline_ns)
-			break;
-	}
-	list_insert_before(pos, &t->sched_link);
+	ktimer_arm(&t->timeout, deadline_ns);
 	reschedule();
 }
 
 noreturn void sched_exit(void)
 {
-	struct thread *t = sched.current;
+	struct thread *t = sched_current();
 
-	KASSERT(t != &sched.idle);
+	KASSERT(!is_idle(t));
 	t->state = VR_THREAD_ZOMBIE;
 	list_remove(&t->proc_link);
 	list_push_back(&sched.reap, &t->sched_link);
@@ -273,35 +438,61 @@ noreturn void sched_exit(void)
 	KPANIC("a zombie thread was scheduled");
 }
 
+/* Fire every expired timer. A timer's fire() may re-arm it (periodic) for
+ * a later deadline, so the loop restarts from the head each time. */
+static void fire_timers(uint64_t now)
+{
+	while (!list_empty(&sched.timers)) {
+		struct ktimer *kt = container_of(sched.timers.next, struct ktimer, link);
+		if (kt->deadline > now)
+			break;
+		list_remove(&kt->link);
+		kt->fire(kt);
+	}
+}
+
 void sched_timer_expired(void)
 {
+	struct sched_cpu *c = this_cpu();
 	uint64_t now = hal_clock_ns();
 
-	while (!list_empty(&sched.sleepers)) {
-		struct thread *t = container_of(sched.sleepers.next, struct thread, sched_link);
-		if (t->wake_at > now)
-			break;
-		sched_make_runnable(t);
+	fire_timers(now);
+	if (!c->rq.nr_queued) {
+		arm_timer(sched_running);
+		return;
 	}
-	if (!list_empty(&sched.runq) && sched.slice_end == UINT64_MAX)
-		sched.slice_end = now + SCHED_SLICE_NS; /* others woke: the slice starts now */
-	if (!list_empty(&sched.runq) && (sched.current == &sched.idle || now >= sched.slice_end))
-		sched.need_resched = true;
-	arm_timer(sched.current);
+	if (is_idle(sched_running)) {
+		c->need_resched = true;
+	} else if (c->slice_end == UINT64_MAX) {
+		/* others woke: the slice starts now */
+		uint64_t slice = se_slice(&sched_running->se);
+		c->slice_end = slice == UINT64_MAX ? UINT64_MAX : now + slice;
+	} else if (now >= c->slice_end && !c->need_resched) {
+		account_current(now);
+		if (rq_slice_preempts(&c->rq, &sched_running->se)) {
+			c->need_resched = true;
+			c->resched_how = RQ_TAIL;
+		} else {
+			c->slice_end = now + se_slice(&sched_running->se);
+		}
+	}
+	arm_timer(sched_running);
 }
 
 void sched_preempt_point(void)
 {
-	if (sched.need_resched)
-		sched_yield_cpu();
+	struct sched_cpu *c = this_cpu();
+
+	if (c->need_resched)
+		requeue_current(c->resched_how);
 }
 
 noreturn void sched_idle_loop(void)
 {
-	KASSERT(sched.current == &sched.idle);
+	KASSERT(is_idle(sched_current()));
 	for (;;) {
 		reap_zombies();
-		if (!list_empty(&sched.runq))
+		if (this_cpu()->rq.nr_queued)
 			reschedule();
 		else
 			hal_idle();
@@ -319,6 +510,70 @@ void sched_for_each_thread(void (*fn)(struct thread *t, void *arg), void *arg)
 	}
 }
 
+/* ---- Policy controls ---- */
+
+void sched_set_policy(struct thread *t, unsigned policy, int prio)
+{
+	t->se.policy = (uint8_t)policy;
+	t->se.prio = (int8_t)prio;
+}
+
+void sched_set_effective(struct thread *t, unsigned policy, int prio)
+{
+	struct sched_cpu *c = this_cpu();
+	int old_rank = se_rank(&t->se);
+
+	if (t->se.eff_policy == policy && t->se.eff_prio == prio)
+		return;
+	if (t == c->owner)
+		account_current(hal_clock_ns()); /* the old weight applies up to now */
+	rq_set_effective(&c->rq, &t->se, policy, prio);
+	if (t->state == VR_THREAD_BLOCKED && t->waiting_on)
+		sched_requeue(t, t->waiting_on); /* wait queues order by effective rank */
+	if (t == sched_running && se_rank(&t->se) < old_rank && c->rq.nr_queued) {
+		c->need_resched = true; /* it dropped: whoever outranks it now runs */
+		c->resched_how = RQ_PREEMPTED;
+	} else if (t->state == VR_THREAD_RUNNABLE && !is_idle(sched_running) &&
+		   rq_wake_preempts(&sched_running->se, &t->se)) {
+		c->need_resched = true;
+		c->resched_how = RQ_PREEMPTED;
+	}
+}
+
+uint64_t sched_cpu_ns(const struct thread *t)
+{
+	struct sched_cpu *c = this_cpu();
+	uint64_t ns = t->se.cpu_ns, now;
+
+	if (t == c->owner && (now = hal_clock_ns()) > c->run_start)
+		ns += now - c->run_start;
+	return ns;
+}
+
+void sched_fill_thread_info(const struct thread *t, struct vr_thread_info *ti)
+{
+	ti->policy = t->se.policy;
+	ti->prio = t->se.prio;
+	ti->eff_policy = t->se.eff_policy;
+	ti->eff_prio = t->se.eff_prio;
+	ti->cpu_ns = sched_cpu_ns(t);
+}
+
+struct thread *sched_find_pid(int64_t pid)
+{
+	struct list *l;
+
+	list_for_each(l, &sched.all) {
+		struct thread *t = container_of(l, struct thread, all_link);
+		if (t->state != VR_THREAD_ZOMBIE && t->proc && t->proc->pid == pid &&
+		    !t->proc->zombie)
+			return t;
+	}
+	return NULL;
+}
+
+/* ---- Checks ---- */
+
 static bool on_list(const struct list *head, const struct list *node)
 {
 	const struct list *l;
@@ -329,21 +584,34 @@ static bool on_list(const struct list *head, const struct list *node)
 	return false;
 }
 
+static bool blocked_ok(const struct thread *t)
+{
+	/* a new thread is BLOCKED on nothing until made runnable */
+	if (!t->waiting_on)
+		return list_empty(&t->sched_link) && !ktimer_armed(&t->timeout);
+	return on_list(&t->waiting_on->threads, &t->sched_link) &&
+	       (!ktimer_armed(&t->timeout) || on_list(&sched.timers, &t->timeout.link));
+}
+
 static bool thread_check(const struct thread *t)
 {
-	if (t == &sched.idle)
-		return t->state == (t == sched.current ? VR_THREAD_RUNNING : VR_THREAD_RUNNABLE);
+
+	if (is_idle(t))
+		return t->state == (t == sched_running ? VR_THREAD_RUNNING : VR_THREAD_RUNNABLE);
+	if (t->se.queued != (t->state == VR_THREAD_RUNNABLE))
+		return false; /* invariant 2 */
+	if (ktimer_armed(&t->timeout) && t->state != VR_THREAD_SLEEPING &&
+	    t->state != VR_THREAD_BLOCKED)
+		return false; /* invariant 4 */
 	switch (t->state) {
 	case VR_THREAD_RUNNING:
-		return t == sched.current;
+		return t == sched_running;
 	case VR_THREAD_RUNNABLE:
-		return on_list(&sched.runq, &t->sched_link);
+		return list_empty(&t->sched_link);
 	case VR_THREAD_BLOCKED:
-		/* a new thread is BLOCKED on nothing until made runnable */
-		return t->waiting_on ? on_list(&t->waiting_on->threads, &t->sched_link)
-				     : list_empty(&t->sched_link);
+		return blocked_ok(t);
 	case VR_THREAD_SLEEPING:
-		return on_list(&sched.sleepers, &t->sched_link);
+		return list_empty(&t->sched_link) && on_list(&sched.timers, &t->timeout.link);
 	case VR_THREAD_ZOMBIE:
 		return on_list(&sched.reap, &t->sched_link);
 	}
@@ -352,6 +620,7 @@ static bool thread_check(const struct thread *t)
 
 bool sched_check(void)
 {
+	const struct sched_cpu *c = this_cpu();
 	struct list *l;
 	uint64_t last = 0;
 	unsigned running = 0;
@@ -362,14 +631,11 @@ bool sched_check(void)
 		if (!thread_check(t))
 			return false;
 	}
-	list_for_each(l, &sched.runq)
-		if (container_of(l, struct thread, sched_link)->state != VR_THREAD_RUNNABLE)
-			return false;
-	list_for_each(l, &sched.sleepers) {
-		const struct thread *t = container_of(l, struct thread, sched_link);
-		if (t->state != VR_THREAD_SLEEPING || t->wake_at < last)
-			return false;
-		last = t->wake_at;
+	list_for_each(l, &sched.timers) {
+		const struct ktimer *kt = container_of(l, struct ktimer, link);
+		if (kt->deadline < last)
+			return false; /* invariant 4 */
+		last = kt->deadline;
 	}
-	return running == 1 && sched.current->state == VR_THREAD_RUNNING;
+	return rq_check(&c->rq) && running == 1 && sched_running->state == VR_THREAD_RUNNING;
 }

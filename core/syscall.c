@@ -9,6 +9,7 @@
 #include <veridian/ipc.h>
 #include <veridian/kheap.h>
 #include <veridian/klib.h>
+#include <veridian/mem.h>
 #include <veridian/pmm.h>
 #include <veridian/proc.h>
 #include <veridian/syscall.h>
@@ -176,6 +177,7 @@ static void ps_one(struct thread *t, void *arg)
 			ti.is_kernel = 1;
 			kstrlcpy(ti.name, "idle", sizeof(ti.name));
 		}
+		sched_fill_thread_info(t, &ti);
 		COPY_CHECKED(vm_copy_to_user(c->vs, c->buf + c->count * sizeof(ti), &ti, sizeof(ti)));
 	}
 	c->count++;
@@ -218,6 +220,7 @@ int64_t sys_meminfo(const struct syscall_args *a)
 	m.free_pages = st.free_pages;
 	m.user_pages = proc_user_pages_total();
 	m.kernel_pages = st.total_pages - st.free_pages - m.user_pages;
+	mem_fill_meminfo(&m); /* slab, tables, memory objects (core/mem.c) */
 	COPY_CHECKED(vm_copy_to_user(caller_vs(), a->a[0], &m, sizeof(m)));
 	return VR_OK;
 }

@@ -146,7 +146,7 @@ int64_t sys_notification_create(const struct syscall_args *a)
 
 static int decode_flags(uint64_t flags)
 {
-	return flags & ~(uint64_t)VR_IPC_NONBLOCK ? VR_EINVAL : VR_OK;
+	return flags & ~(uint64_t)(VR_IPC_NONBLOCK | VR_IPC_TIMEOUT) ? VR_EINVAL : VR_OK;
 }
 
 /* Decode a send or call: flags, the endpoint capability (WRITE; READ too
@@ -167,7 +167,8 @@ int64_t sys_ipc_send(const struct syscall_args *a)
 	struct cap *ep;
 	int err = decode_send(a, CAP_WRITE, &ep);
 
-	return err ? err : ipc_send(ep, a->a[1], (unsigned)a->a[2], false);
+	return err ? err
+		   : ipc_send(ep, a->a[1], (unsigned)a->a[2], false, ipc_deadline(a->a[2], a->a[3]));
 }
 
 int64_t sys_ipc_call(const struct syscall_args *a)
@@ -175,7 +176,8 @@ int64_t sys_ipc_call(const struct syscall_args *a)
 	struct cap *ep;
 	int err = decode_send(a, CAP_WRITE | CAP_READ, &ep);
 
-	return err ? err : ipc_send(ep, a->a[1], (unsigned)a->a[2], true);
+	return err ? err
+		   : ipc_send(ep, a->a[1], (unsigned)a->a[2], true, ipc_deadline(a->a[2], a->a[3]));
 }
 
 int64_t sys_ipc_recv(const struct syscall_args *a)
@@ -185,7 +187,9 @@ int64_t sys_ipc_recv(const struct syscall_args *a)
 
 	if (!err)
 		err = decode_cap(a->a[0], KOBJ_ENDPOINT, CAP_READ, &ep);
-	return err ? err : ipc_recv(container_of(ep->obj, struct endpoint, obj), (unsigned)a->a[1]);
+	return err ? err
+		   : ipc_recv(container_of(ep->obj, struct endpoint, obj), (unsigned)a->a[1],
+			      ipc_deadline(a->a[1], a->a[2]));
 }
 
 int64_t sys_ipc_reply(const struct syscall_args *a)
@@ -210,7 +214,7 @@ int64_t sys_ipc_reply_recv(const struct syscall_args *a)
 	if (err)
 		return err;
 	return ipc_reply_recv(a->a[1], container_of(ep->obj, struct endpoint, obj),
-			      (unsigned)a->a[2]);
+			      (unsigned)a->a[2], ipc_deadline(a->a[2], a->a[3]));
 }
 
 int64_t sys_notify_signal(const struct syscall_args *a)
@@ -229,6 +233,7 @@ int64_t sys_notify_wait(const struct syscall_args *a)
 	if (!err)
 		err = decode_cap(a->a[0], KOBJ_NOTIFICATION, CAP_READ, &n);
 	return err ? err
-		   : notify_wait(container_of(n->obj, struct notification, obj), (unsigned)a->a[1]);
+		   : notify_wait(container_of(n->obj, struct notification, obj), (unsigned)a->a[1],
+				 ipc_deadline(a->a[1], a->a[2]));
 }
 

@@ -12,16 +12,41 @@
  *     PML4 entries this code created (index >= VM_FIRST_USER_PML4).
  *  2. mapped_pages == present leaves; owned_pages == those with PTE_OWNED.
  *  3. Every leaf created here has PTE_U and a page-aligned frame.
+ *  4. Every page-table frame below the PML4 is charged to vs->quota.
+ * Every leaf change goes through vm_tlb_shootdown() before the frame it
+ * named can be reused.
  */
 #include <veridian/abi.h>
 #include <veridian/hal.h>
 #include <veridian/klib.h>
 #include <veridian/pmm.h>
+#include <veridian/quota.h>
 #include <veridian/vm.h>
 
 #define VM_FIRST_USER_PML4 1u   /* entry 0 belongs to the kernel */
 #define VM_LAST_USER_PML4 255u
 #define TABLE_FLAGS (PTE_P | PTE_W | PTE_U)
+#define VM_BOOT_CPU 1ull /* the CPU mask of every space: one CPU today */
+
+static vm_resolve_fn resolver;
+static uint64_t table_pages_total;
+
+void vm_set_resolver(vm_resolve_fn fn)
+{
+	resolver = fn;
+}
+
+uint64_t vm_table_pages_total(void)
+{
+	return table_pages_total;
+}
+
+void vm_tlb_shootdown(uint64_t cpus, uint64_t pml4_pa, uintptr_t va, size_t len)
+{
+	KASSERT((cpus & ~VM_BOOT_CPU) == 0); /* no other CPU is running yet */
+	if (cpus & VM_BOOT_CPU)
+		hal_vm_invalidate(pml4_pa, va, len);
+}
 
 static unsigned idx(uintptr_t va, int level)
 {
@@ -39,16 +64,53 @@ bool vm_is_user_addr(uintptr_t va)
 	return va < 0x800000000000ull && i >= VM_FIRST_USER_PML4 && i <= VM_LAST_USER_PML4;
 }
 
-int vm_space_init(struct vm_space *vs)
+int vm_space_init_quota(struct vm_space *vs, struct quota *q)
 {
-	uint64_t pa = pmm_alloc(1, 1);
+	uint64_t pa;
 
-	if (!pa)
+	if (quota_charge(q, PAGE_SIZE))
 		return VR_ENOMEM;
-	*vs = (struct vm_space){ .pml4_pa = pa, .pml4 = phys_to_virt(pa) };
+	pa = pmm_alloc(1, 1);
+	if (!pa) {
+		quota_uncharge(q, PAGE_SIZE);
+		return VR_ENOMEM;
+	}
+	*vs = (struct vm_space){ .pml4_pa = pa, .pml4 = phys_to_virt(pa), .cpus = VM_BOOT_CPU,
+				 .quota = q };
+	list_init(&vs->maps);
 	hal_vm_space_init(vs->pml4);
 	KCHECK(vm_space_check(vs));
 	return VR_OK;
+}
+
+int vm_space_init(struct vm_space *vs)
+{
+	return vm_space_init_quota(vs, NULL);
+}
+
+/* A new page table for `vs`, charged to its quota; 0 when either is spent. */
+static uint64_t table_alloc(struct vm_space *vs)
+{
+	uint64_t pa;
+
+	if (quota_charge(vs->quota, PAGE_SIZE))
+		return 0;
+	pa = pmm_alloc(1, 1);
+	if (!pa) {
+		quota_uncharge(vs->quota, PAGE_SIZE);
+		return 0;
+	}
+	vs->table_pages++;
+	table_pages_total++;
+	return pa;
+}
+
+static void table_free(struct vm_space *vs, uint64_t pa)
+{
+	pmm_free(pa, 1);
+	vs->table_pages--;
+	table_pages_total--;
+	quota_uncharge(vs->quota, PAGE_SIZE);
 }
 
 /* Walk to the leaf entry for va; with `create`, allocate missing tables.
@@ -61,10 +123,9 @@ static uint64_t *walk(struct vm_space *vs, uintptr_t va, bool create)
 		uint64_t *e = &table[idx(va, level)];
 		if (!(*e & PTE_P)) {
 			uint64_t pa;
-			if (!create || !(pa = pmm_alloc(1, 1)))
+			if (!create || !(pa = table_alloc(vs)))
 				return NULL;
 			*e = pa | TABLE_FLAGS;
-			vs->table_pages++;
 		}
 		KASSERT(!(*e & PTE_PS)); /* no large user pages yet */
 		table = table_at(*e);
@@ -99,7 +160,24 @@ int vm_map(struct vm_space *vs, uintptr_t va, uint64_t pa, unsigned prot, bool o
 	vs->mapped_pages++;
 	if (owned)
 		vs->owned_pages++;
-	hal_vm_invalidate(vs->pml4_pa, va, PAGE_SIZE);
+	vm_tlb_shootdown(vs->cpus, vs->pml4_pa, va, PAGE_SIZE);
+	return VR_OK;
+}
+
+int vm_set_leaf(struct vm_space *vs, uintptr_t va, uint64_t pa, unsigned prot)
+{
+	uint64_t *pte;
+
+	if (!IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(pa, PAGE_SIZE) || !vm_is_user_addr(va))
+		return VR_EINVAL;
+	pte = walk(vs, va, true);
+	if (!pte)
+		return VR_ENOMEM;
+	KASSERT(!(*pte & PTE_OWNED)); /* an object page never replaces an owned one */
+	if (!(*pte & PTE_P))
+		vs->mapped_pages++;
+	*pte = pa | leaf_bits(prot, false);
+	vm_tlb_shootdown(vs->cpus, vs->pml4_pa, va, PAGE_SIZE);
 	return VR_OK;
 }
 
@@ -113,7 +191,7 @@ int vm_unmap(struct vm_space *vs, uintptr_t va)
 	old = *pte;
 	*pte = 0;
 	vs->mapped_pages--;
-	hal_vm_invalidate(vs->pml4_pa, va, PAGE_SIZE);
+	vm_tlb_shootdown(vs->cpus, vs->pml4_pa, va, PAGE_SIZE);
 	if (old & PTE_OWNED) {
 		vs->owned_pages--;
 		pmm_free(old & PTE_ADDR_MASK, 1);
@@ -153,6 +231,19 @@ uint64_t vm_lookup(const struct vm_space *vs, uintptr_t va)
 	return table[idx(va, 0)] & PTE_P ? table[idx(va, 0)] : 0;
 }
 
+/* A kernel access on behalf of the process found the page absent or read
+ * only: let core/mem.c resolve it as the process's own access would be
+ * (demand-zero, copy-on-write). Resolving changes the tables, not what the
+ * space means, so the const of the callers' view is cast away here. */
+static bool resolve(const struct vm_space *vs, uintptr_t va, bool write)
+{
+	uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
+
+	if (!resolver || resolver((struct vm_space *)vs, va, write ? HAL_ACCESS_WRITE : 0))
+		return false;
+	return (vm_lookup(vs, va) & need) == need;
+}
+
 /* Copy between kernel memory and user memory one page at a time; `to_user`
  * selects the direction and requires PTE_W. */
 static int copy_user(const struct vm_space *vs, uintptr_t uva, void *kbuf, size_t n,
@@ -168,8 +259,11 @@ static int copy_user(const struct vm_space *vs, uintptr_t uva, void *kbuf, size_
 		size_t off = uva & (PAGE_SIZE - 1), chunk = MIN(n, PAGE_SIZE - off);
 		char *p;
 
-		if ((pte & need) != need)
-			return VR_EFAULT;
+		if ((pte & need) != need) {
+			if (!resolve(vs, uva, to_user))
+				return VR_EFAULT;
+			pte = vm_lookup(vs, uva);
+		}
 		p = (char *)phys_to_virt(pte & PTE_ADDR_MASK) + off;
 		if (to_user)
 			memcpy(p, k, chunk);
@@ -190,7 +284,7 @@ bool vm_user_range_ok(const struct vm_space *vs, uintptr_t va, size_t n, bool wr
 	if (end < va)
 		return false;
 	for (uintptr_t p = ALIGN_DOWN(va, PAGE_SIZE); p < end; p += PAGE_SIZE)
-		if ((vm_lookup(vs, p) & need) != need)
+		if ((vm_lookup(vs, p) & need) != need && !resolve(vs, p, write))
 			return false;
 	return true;
 }
@@ -233,8 +327,7 @@ static void destroy_level(struct vm_space *vs, uint64_t e, int level, uintptr_t 
 			vm_unmap(vs, sub);
 		}
 	}
-	pmm_free(e & PTE_ADDR_MASK, 1);
-	vs->table_pages--;
+	table_free(vs, e & PTE_ADDR_MASK);
 }
 
 void vm_space_destroy(struct vm_space *vs)
@@ -246,7 +339,9 @@ void vm_space_destroy(struct vm_space *vs)
 		}
 	}
 	KASSERT(vs->mapped_pages == 0 && vs->owned_pages == 0 && vs->table_pages == 0);
+	KASSERT(list_empty(&vs->maps)); /* core/mem.c removed its mappings first */
 	pmm_free(vs->pml4_pa, 1);
+	quota_uncharge(vs->quota, PAGE_SIZE);
 	vs->pml4 = NULL;
 	vs->pml4_pa = 0;
 }

@@ -208,6 +208,62 @@ static inline long sys_notify_wait(uint32_t n, unsigned flags)
 	return vr_sys_notify_wait(n, flags, 0, 0, 0);
 }
 
+/* ---- Scheduling, timeouts and timer notifications (docs/scheduling.md) ---- */
+
+/* pid 0 is the caller; changing works on the caller and its children. */
+static inline long sys_sched_set(long pid, unsigned policy, int prio_or_nice)
+{
+	return vr_sys_sched_set(pid, policy, prio_or_nice, 0, 0);
+}
+
+static inline long sys_sched_get(long pid, struct vr_sched_info *out)
+{
+	return vr_sys_sched_get(pid, (long)out, 0, 0, 0);
+}
+
+/* Returns the previous mask; mask 0 only queries. */
+static inline long sys_sched_affinity(long pid, uint64_t mask)
+{
+	return vr_sys_sched_affinity(pid, (long)mask, 0, 0, 0);
+}
+
+/* Signal `bits` on n at `deadline_ns` (kernel clock) and then every
+ * `period_ns` if not 0; deadline 0 disarms. */
+static inline long sys_notify_timer(uint32_t n, uint64_t deadline_ns, uint64_t period_ns,
+				    uint64_t bits)
+{
+	return vr_sys_notify_timer(n, (long)deadline_ns, (long)period_ns, (long)bits, 0);
+}
+
+/* IPC with a timeout in ns (VR_ETIMEDOUT when it expires). */
+static inline long sys_ipc_send_timeout(uint32_t ep, uint64_t tag, uint64_t timeout_ns)
+{
+	return vr_sys_ipc_send(ep, (long)tag, VR_IPC_TIMEOUT, (long)timeout_ns, 0);
+}
+
+static inline long sys_ipc_recv_timeout(uint32_t ep, uint64_t timeout_ns)
+{
+	return vr_sys_ipc_recv(ep, VR_IPC_TIMEOUT, (long)timeout_ns, 0, 0);
+}
+
+static inline long sys_ipc_call_timeout(uint32_t ep, uint64_t tag, uint64_t timeout_ns)
+{
+	return vr_sys_ipc_call(ep, (long)tag, VR_IPC_TIMEOUT, (long)timeout_ns, 0);
+}
+
+static inline long sys_notify_wait_timeout(uint32_t n, uint64_t timeout_ns)
+{
+	return vr_sys_notify_wait(n, VR_IPC_TIMEOUT, (long)timeout_ns, 0, 0);
+}
+
+/* "fair", "fifo", "rr", "batch", "idle" ("?" for anything else). */
+static inline const char *vrt_policy_name(unsigned policy)
+{
+	static const char *const names[] = { "fair", "fifo", "rr", "batch", "idle" };
+
+	return policy < 5 ? names[policy] : "?";
+}
+
 /* spawn() with C strings. */
 long spawn(const char *path, const char *args);
 
@@ -256,6 +312,57 @@ long vrt_write(const char *buf, size_t len); /* all of buf, retrying short write
  * bytes beyond size - 1 are dropped. Returns the length or a vr_error.
  */
 long readline(char *buf, size_t size);
+
+/* ---- Memory objects, fault handlers, quotas (docs/memory.md) ---- */
+
+static inline long sys_mem_create(uint64_t npages)
+{
+	return vr_sys_mem_create((long)npages, 0, 0, 0, 0);
+}
+
+/* prot: VR_PROT_* (READ needed; not WRITE with EXEC), | VR_MAP_NOFILL. */
+static inline long sys_mem_map(uint32_t m, void *va, uint64_t first_page, uint64_t npages,
+			       unsigned prot)
+{
+	return vr_sys_mem_map(m, (long)va, (long)first_page, (long)npages, prot);
+}
+
+static inline long sys_mem_unmap(void *va, uint64_t npages)
+{
+	return vr_sys_mem_unmap((long)va, (long)npages, 0, 0, 0);
+}
+
+static inline long sys_mem_protect(void *va, unsigned prot)
+{
+	return vr_sys_mem_protect((long)va, prot, 0, 0, 0);
+}
+
+/* A copy-on-write copy of m (needs READ on m). */
+static inline long sys_mem_copy(uint32_t m)
+{
+	return vr_sys_mem_copy(m, 0, 0, 0, 0);
+}
+
+static inline long sys_thread_set_fault_ep(uint32_t ep)
+{
+	return vr_sys_thread_set_fault_ep(ep, 0, 0, 0, 0);
+}
+
+static inline long sys_quota_set(uint64_t limit_bytes)
+{
+	return vr_sys_quota_set((long)limit_bytes, 0, 0, 0, 0);
+}
+
+static inline long sys_quota_info(struct vr_quota_info *out)
+{
+	return vr_sys_quota_info((long)out, 0, 0, 0, 0);
+}
+
+/* An address `off` bytes into the caller's own slot. */
+static inline void *vrt_slot_addr(uint64_t off)
+{
+	return (void *)(uintptr_t)(vrt_start_info->slot_base + off);
+}
 
 #pragma GCC visibility pop
 

@@ -87,31 +87,90 @@ static int cmd_echo(int argc, char **argv)
 	return 0;
 }
 
+#define PS_MAX 64
+
+/* Reads the thread list; prints the error and returns -1 on failure. */
+static long read_threads(struct vr_thread_info *info, const char *who)
+{
+	long n = sys_ps(info, PS_MAX);
+
+	if (n < 0) {
+		printf("sh: %s: %s\n", who, vr_strerror(n));
+		return -1;
+	}
+	if (n > PS_MAX)
+		printf("(%ld more threads not shown)\n", n - PS_MAX);
+	return n < PS_MAX ? n : PS_MAX;
+}
+
+static void thread_name(const struct vr_thread_info *t, char *name, size_t size)
+{
+	snprintf(name, size, t->is_kernel ? "[%.*s]" : "%.*s", (int)sizeof(t->name), t->name);
+}
+
+/* "fair 0", or "fair 10>fifo 30" while priority inheritance lifts it. */
+static void sched_text(const struct vr_thread_info *t, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s %d", vrt_policy_name(t->policy), (int)t->prio);
+
+	if ((t->eff_policy != t->policy || t->eff_prio != t->prio) && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, ">%s %d", vrt_policy_name(t->eff_policy),
+			 (int)t->eff_prio);
+}
+
 static int cmd_ps(int argc, char **argv)
 {
-	struct vr_thread_info info[64];
-	long n;
+	struct vr_thread_info info[PS_MAX];
+	long n = read_threads(info, "ps");
 
 	(void)argc;
 	(void)argv;
-	n = sys_ps(info, sizeof(info) / sizeof(info[0]));
-	if (n < 0) {
-		printf("sh: ps: %s\n", vr_strerror(n));
+	if (n < 0)
 		return 1;
-	}
-	printf("%5s %5s %5s %-9s %-16s %s\n", "TID", "PID", "PPID", "STATE", "NAME", "PAGES");
-	for (long i = 0; i < n && i < (long)(sizeof(info) / sizeof(info[0])); i++) {
+	printf("%5s %5s %5s %-9s %-16s %5s  %-16s %8s\n", "TID", "PID", "PPID", "STATE", "NAME",
+	       "PAGES", "CLASS PRIO", "CPU(ms)");
+	for (long i = 0; i < n; i++) {
 		const struct vr_thread_info *t = &info[i];
-		char name[sizeof(t->name) + 2];
+		char name[sizeof(t->name) + 2], sched[40];
 
-		snprintf(name, sizeof(name), t->is_kernel ? "[%.*s]" : "%.*s", (int)sizeof(t->name),
-			 t->name);
-		printf("%5ld %5ld %5ld %-9s %-16s %lu\n", (long)t->tid, (long)t->pid, (long)t->ppid,
-		       state_name(t->state), name, (unsigned long)t->user_pages);
+		thread_name(t, name, sizeof(name));
+		sched_text(t, sched, sizeof(sched));
+		printf("%5ld %5ld %5ld %-9s %-16s %5lu  %-16s %8lu\n", (long)t->tid, (long)t->pid,
+		       (long)t->ppid, state_name(t->state), name, (unsigned long)t->user_pages,
+		       sched, (unsigned long)(t->cpu_ns / 1000000));
 	}
-	if (n > (long)(sizeof(info) / sizeof(info[0])))
-		printf("(%ld more threads not shown)\n",
-		       n - (long)(sizeof(info) / sizeof(info[0])));
+	return 0;
+}
+
+/* top: one snapshot of the threads, most CPU time first. */
+static int cmd_top(int argc, char **argv)
+{
+	struct vr_thread_info info[PS_MAX];
+	long n = read_threads(info, "top");
+
+	(void)argc;
+	(void)argv;
+	if (n < 0)
+		return 1;
+	for (long i = 1; i < n; i++) { /* insertion sort: a few dozen threads */
+		struct vr_thread_info t = info[i];
+		long j = i;
+		for (; j > 0 && info[j - 1].cpu_ns < t.cpu_ns; j--)
+			info[j] = info[j - 1];
+		info[j] = t;
+	}
+	printf("%5s %-16s %-16s %-9s %8s %6s\n", "PID", "NAME", "CLASS PRIO", "STATE", "CPU(ms)",
+	       "PAGES");
+	for (long i = 0; i < n; i++) {
+		const struct vr_thread_info *t = &info[i];
+		char name[sizeof(t->name) + 2], sched[40];
+
+		thread_name(t, name, sizeof(name));
+		sched_text(t, sched, sizeof(sched));
+		printf("%5ld %-16s %-16s %-9s %8lu %6lu\n", (long)t->pid, name, sched,
+		       state_name(t->state), (unsigned long)(t->cpu_ns / 1000000),
+		       (unsigned long)t->user_pages);
+	}
 	return 0;
 }
 
@@ -157,6 +216,14 @@ static int cmd_mem(int argc, char **argv)
 	mem_row("free", m.free_pages, m.page_size);
 	mem_row("kernel", m.kernel_pages, m.page_size);
 	mem_row("processes", m.user_pages, m.page_size);
+	/* breakdowns (docs/memory.md): slabs and tables are kernel pages,
+	 * memory-object frames are process pages */
+	mem_row(" slabs", m.slab_pages, m.page_size);
+	mem_row(" tables", m.table_pages, m.page_size);
+	mem_row(" objects", m.object_pages, m.page_size);
+	mem_row(" shared", m.shared_frames, m.page_size);
+	printf("%lu kernel objects in slabs, %lu memory objects\n", (unsigned long)m.slab_objects,
+	       (unsigned long)m.mem_objects);
 	return 0;
 }
 
@@ -228,10 +295,58 @@ static int cmd_kill(int argc, char **argv)
 	return 0;
 }
 
+static void run_line_at(int argc, char **argv, bool background, unsigned policy, long prio);
+
+static bool parse_policy(const char *s, unsigned *policy)
+{
+	for (unsigned p = 0; p <= VR_SCHED_IDLE; p++) {
+		if (!strcmp(s, vrt_policy_name(p))) {
+			*policy = p;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int cmd_nice(int argc, char **argv)
+{
+	struct vr_sched_info self;
+	long nice;
+
+	if (argc < 3 || !vrt_parse_long(argv[1], &nice)) {
+		printf("usage: nice N CMD [ARGS...]\n");
+		return 1;
+	}
+	if (sys_sched_get(0, &self) < 0)
+		return 1;
+	/* nice applies within the fair-like classes; a real-time shell runs CMD fair */
+	run_line_at(argc - 2, argv + 2, false,
+		    self.policy == VR_SCHED_BATCH || self.policy == VR_SCHED_IDLE ? self.policy
+										   : VR_SCHED_FAIR,
+		    nice);
+	return 0;
+}
+
+static int cmd_sched(int argc, char **argv)
+{
+	unsigned policy;
+	long prio;
+
+	if (argc < 4 || !parse_policy(argv[1], &policy) || !vrt_parse_long(argv[2], &prio)) {
+		printf("usage: sched fair|batch|idle|fifo|rr N CMD [ARGS...]\n");
+		return 1;
+	}
+	run_line_at(argc - 3, argv + 3, false, policy, prio);
+	return 0;
+}
+
 static const struct builtin builtins[] = {
 	{"help", cmd_help, "this list"},
 	{"echo", cmd_echo, "echo ARGS...: print the arguments"},
-	{"ps", cmd_ps, "list threads"},
+	{"ps", cmd_ps, "list threads: state, memory, class and priority, CPU time"},
+	{"top", cmd_top, "threads by CPU time (one snapshot)"},
+	{"nice", cmd_nice, "nice N CMD...: run CMD at nice N (-20..19; lower gets more CPU)"},
+	{"sched", cmd_sched, "sched fair|batch|idle|fifo|rr N CMD...: run CMD in that class"},
 	{"uname", cmd_uname, "uname [-a]: system, version, build, machine, hypervisor"},
 	{"mem", cmd_mem, "physical memory use"},
 	{"wait", cmd_wait, "wait [PID]: wait for a background process"},
@@ -294,6 +409,26 @@ static void run_program(int argc, char **argv, bool background)
 		printf("sh: %s: wait: %s\n", argv[0], vr_strerror(pid));
 	else
 		report_exit(argv[0], pid, status, false);
+}
+
+/*
+ * Runs a program at (policy, prio): a child inherits the policy of its
+ * parent at spawn, so the shell takes it for the spawn and then returns to
+ * its own (which also decides who may change whom: only self and children).
+ */
+static void run_line_at(int argc, char **argv, bool background, unsigned policy, long prio)
+{
+	struct vr_sched_info self;
+	long err = sys_sched_get(0, &self);
+
+	if (!err)
+		err = sys_sched_set(0, policy, (int)prio);
+	if (err < 0) {
+		printf("sh: %s %ld: %s\n", vrt_policy_name(policy), prio, vr_strerror(err));
+		return;
+	}
+	run_program(argc, argv, background);
+	sys_sched_set(0, self.policy, self.prio);
 }
 
 static void run_line(char *line)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -123,6 +124,64 @@ static void bench_spawn(long n)
 	report("spawn_exit", n, now_ns() - t0, __rdtsc() - c0);
 }
 
+/* The equivalents of vbench's fault benchmarks: a write to each page of
+ * fresh anonymous memory (a demand-zero fault each), and a write to each
+ * page of a private mapping of a populated memfd whose pages were first
+ * read (a copy-on-write fault each). Only the writing loop is timed. */
+#define FAULT_BATCH 512
+
+static void bench_anon_fault(long n)
+{
+	uint64_t ns = 0, cycles = 0;
+	long page = sysconf(_SC_PAGESIZE);
+
+	for (long done = 0; done < n; done += FAULT_BATCH) {
+		long pages = n - done < FAULT_BATCH ? n - done : FAULT_BATCH;
+		volatile char *p = mmap(NULL, (size_t)(pages * page), PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t t0, c0;
+		if (p == MAP_FAILED)
+			abort();
+		t0 = now_ns();
+		c0 = __rdtsc();
+		for (long i = 0; i < pages; i++)
+			p[i * page] = 1;
+		cycles += __rdtsc() - c0;
+		ns += now_ns() - t0;
+		munmap((void *)p, (size_t)(pages * page));
+	}
+	report("demand_zero_fault_anon", n, ns, cycles);
+}
+
+static void bench_cow_fault(long n)
+{
+	uint64_t ns = 0, cycles = 0;
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = memfd_create("linux-bench", 0);
+
+	if (fd < 0 || ftruncate(fd, FAULT_BATCH * page))
+		abort();
+	for (long done = 0; done < n; done += FAULT_BATCH) {
+		long pages = n - done < FAULT_BATCH ? n - done : FAULT_BATCH;
+		volatile char *p = mmap(NULL, (size_t)(pages * page), PROT_READ | PROT_WRITE,
+					MAP_PRIVATE, fd, 0);
+		uint64_t t0, c0;
+		if (p == MAP_FAILED)
+			abort();
+		for (long i = 0; i < pages; i++)
+			(void)p[i * page];
+		t0 = now_ns();
+		c0 = __rdtsc();
+		for (long i = 0; i < pages; i++)
+			p[i * page] = 2;
+		cycles += __rdtsc() - c0;
+		ns += now_ns() - t0;
+		munmap((void *)p, (size_t)(pages * page));
+	}
+	close(fd);
+	report("cow_fault_private_memfd", n, ns, cycles);
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 100000;
@@ -136,5 +195,7 @@ int main(int argc, char **argv)
 	bench_pipe(n / 10 > 0 ? n / 10 : 1);
 	bench_futex(n / 10 > 0 ? n / 10 : 1);
 	bench_spawn(n / 1000 > 0 ? n / 1000 : 1);
+	bench_anon_fault(n / 100 > 0 ? n / 100 : 1);
+	bench_cow_fault(n / 100 > 0 ? n / 100 : 1);
 	return 0;
 }

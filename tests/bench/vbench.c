@@ -107,6 +107,83 @@ static void bench_notify_ping_pong(long n)
 	sys_cap_delete((uint32_t)pongn);
 }
 
+/* ---- Memory faults (docs/memory.md): only the touching loop is timed ---- */
+
+#define FAULT_BATCH 512 /* pages per memory object: 2 MiB */
+#define FAULT_VA_OFF 0x40000000ull
+
+/* One write to each page of a fresh object: a demand-zero fault each. */
+static void bench_demand_zero_fault(long n)
+{
+	volatile char *p = (volatile char *)(uintptr_t)(vrt_start_info->slot_base + FAULT_VA_OFF);
+	uint64_t ns = 0, cycles = 0;
+	long done = 0;
+
+	while (done < n) {
+		long pages = n - done < FAULT_BATCH ? n - done : FAULT_BATCH;
+		long h = sys_mem_create((uint64_t)pages);
+		uint64_t t0, c0;
+		if (h < 0 || sys_mem_map((uint32_t)h, (void *)p, 0, (uint64_t)pages,
+					 VR_PROT_READ | VR_PROT_WRITE)) {
+			printf("vbench: demand_zero_fault: %s\n", vr_strerror(h < 0 ? h : VR_EINVAL));
+			return;
+		}
+		t0 = sys_clock();
+		c0 = rdtsc();
+		for (long i = 0; i < pages; i++)
+			p[i * VR_PAGE_SIZE] = 1;
+		cycles += rdtsc() - c0;
+		ns += sys_clock() - t0;
+		sys_mem_unmap((void *)p, (uint64_t)pages);
+		sys_cap_delete((uint32_t)h);
+		done += pages;
+	}
+	report("demand_zero_fault", n, ns, cycles);
+}
+
+/* One write to each page of a copy-on-write copy of a populated object:
+ * a copy-on-write fault (page copy) each. */
+static void bench_cow_fault(long n)
+{
+	volatile char *p = (volatile char *)(uintptr_t)(vrt_start_info->slot_base + FAULT_VA_OFF);
+	volatile char *q = p + FAULT_BATCH * VR_PAGE_SIZE;
+	uint64_t ns = 0, cycles = 0;
+	long done = 0;
+
+	while (done < n) {
+		long pages = n - done < FAULT_BATCH ? n - done : FAULT_BATCH;
+		long a = sys_mem_create((uint64_t)pages), b;
+		uint64_t t0, c0;
+		if (a < 0 || sys_mem_map((uint32_t)a, (void *)p, 0, (uint64_t)pages,
+					 VR_PROT_READ | VR_PROT_WRITE)) {
+			printf("vbench: cow_fault: cannot map\n");
+			return;
+		}
+		for (long i = 0; i < pages; i++)
+			p[i * VR_PAGE_SIZE] = 1;
+		b = sys_mem_copy((uint32_t)a);
+		if (b < 0 || sys_mem_map((uint32_t)b, (void *)q, 0, (uint64_t)pages,
+					 VR_PROT_READ | VR_PROT_WRITE)) {
+			printf("vbench: cow_fault: cannot map the copy\n");
+			return;
+		}
+		for (long i = 0; i < pages; i++)
+			(void)q[i * VR_PAGE_SIZE]; /* map the shared frames read-only first */
+		t0 = sys_clock();
+		c0 = rdtsc();
+		for (long i = 0; i < pages; i++)
+			q[i * VR_PAGE_SIZE] = 2;
+		cycles += rdtsc() - c0;
+		ns += sys_clock() - t0;
+		sys_mem_unmap((void *)p, (uint64_t)pages);
+		sys_mem_unmap((void *)q, (uint64_t)pages);
+		sys_cap_delete((uint32_t)a);
+		sys_cap_delete((uint32_t)b);
+		done += pages;
+	}
+	report("cow_fault", n, ns, cycles);
+}
+
 int main(int argc, char **argv)
 {
 	long n = 100000;
@@ -123,5 +200,7 @@ int main(int argc, char **argv)
 	bench_ipc_round_trip(n);
 	bench_notify_ping_pong(n);
 	bench_spawn_exit(n / 1000 > 0 ? n / 1000 : 1);
+	bench_demand_zero_fault(n / 100 > 0 ? n / 100 : 1);
+	bench_cow_fault(n / 100 > 0 ? n / 100 : 1);
 	return 0;
 }

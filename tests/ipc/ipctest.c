@@ -139,12 +139,64 @@ static void test_call(void)
 	CHECK_OK(sys_cap_delete((uint32_t)n));
 }
 
+static long start_with(const char *args, uint32_t ep)
+{
+	struct vr_spawn_caps sc = { .count = 1, .handles = { ep } };
+	return sys_spawn_caps("bin/ipcsrv", 10, args, strlen(args), &sc);
+}
+
+/* Regression (review finding): a caller killed while its server held the
+ * call left the server's reply_to pointing at a freed thread; the reply
+ * then panicked the kernel or woke whichever thread reused the memory. */
+static void test_caller_killed_during_call(void)
+{
+	long ep = sys_endpoint_create(), srv, caller;
+	int status;
+
+	srv = start_with("ipcsrv slow", (uint32_t)ep);
+	caller = start_with("ipcsrv caller", (uint32_t)ep);
+	CHECK_OK(srv);
+	CHECK_OK(caller);
+	sys_sleep(10000000); /* the server holds the call, asleep */
+	CHECK_EQ(vr_sys_kill(caller, 9, 0, 0, 0), 0);
+	CHECK_EQ(sys_wait(caller, &status), caller);
+	CHECK_EQ(status, 9);
+	for (int i = 0; i < 3; i++) { /* reuse the dead caller's thread memory */
+		long t = sys_spawn("bin/true", 8, "true", 4);
+		CHECK_EQ(sys_wait(t, &status), t);
+	}
+	sys_sleep(100000000); /* the server replies to nobody and waits again */
+	CHECK_EQ(sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_ECHO, 0, 0), 0),
+		 VR_MSG_TAG(IPC_ECHO, 0, 0));
+	CHECK_EQ(vr_sys_kill(srv, 0, 0, 0, 0), 0);
+	CHECK_EQ(sys_wait(srv, &status), srv);
+	CHECK_OK(sys_cap_delete((uint32_t)ep));
+}
+
+/* Regression (review finding): a sender blocked on an endpoint that was
+ * destroyed meanwhile read the freed endpoint after waking. */
+static void test_endpoint_destroyed_under_sender(void)
+{
+	long ep = sys_endpoint_create(), sender;
+	int status = -1;
+
+	sender = start_with("ipcsrv sender", (uint32_t)ep);
+	CHECK_OK(sender);
+	sys_sleep(10000000); /* the sender waits in the queue */
+	CHECK_OK(cap_revoke_all((uint32_t)ep, NULL)); /* the sender's copy goes */
+	CHECK_OK(sys_cap_delete((uint32_t)ep));     /* and the endpoint with it */
+	CHECK_EQ(sys_wait(sender, &status), sender);
+	CHECK_EQ(status, 0); /* it saw VR_ECLOSED */
+}
+
 int main(void)
 {
 	test_bad_handles();
 	test_expiry();
 	test_revoke();
 	test_call();
+	test_caller_killed_during_call();
+	test_endpoint_destroyed_under_sender();
 	printf("ipctest: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -9,7 +9,7 @@ UNIT_LDADD = $(CMOCKA_LIBS)
 UNIT_COMMON = tests/unit/unit.c tests/unit/unit.h tests/unit/fake_hal.c tests/unit/fake_hal.h
 
 UNIT_TESTS = tests/unit/test-klib tests/unit/test-pmm tests/unit/test-kheap \
-	tests/unit/test-vm tests/unit/test-elf tests/unit/test-cpio
+	tests/unit/test-vm tests/unit/test-elf tests/unit/test-cpio tests/unit/test-mem
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/unit/valgrind.sh
 EXTRA_DIST += tests/unit/README.md tests/unit/valgrind.sh
@@ -48,3 +48,11 @@ tests_unit_test_cpio_SOURCES = tests/unit/test-cpio.c core/cpio.c core/klib.c $(
 tests_unit_test_cpio_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_cpio_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cpio_LDADD = $(UNIT_LDADD)
+
+# test-mem: memory objects, mappings, faults and quotas (core/mem.c) with the
+# page tables, buddy allocator and capabilities they build on.
+tests_unit_test_mem_SOURCES = tests/unit/test-mem.c core/mem.c core/vm.c core/quota.c core/cap.c \
+	core/pmm.c core/kheap.c core/klib.c $(UNIT_COMMON)
+tests_unit_test_mem_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_mem_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mem_LDADD = $(UNIT_LDADD)

@@ -1,6 +1,6 @@
 /*
- * Unit tests of the frame allocator (core/pmm.c), compiled into this file
- * so the tests can look at the bitmap itself.
+ * Unit tests of the buddy frame allocator (core/pmm.c), compiled into this
+ * file so the tests can look at the per-frame metadata itself.
  */
 #include "core/pmm.c"
 
@@ -38,7 +38,7 @@ static uint64_t free_pages(void)
 
 static bool frame_used(uint64_t pa)
 {
-	return bit_get((pa >> PAGE_SHIFT) - pmm.base_pfn);
+	return pmm.frames[(pa >> PAGE_SHIFT) - pmm.base_pfn].flags & (FRAME_USED | FRAME_RESERVED);
 }
 
 static void test_init_counts(void **state)
@@ -46,12 +46,12 @@ static void test_init_counts(void **state)
 	uint64_t region = fake_hal.bi.mem[0].size / PAGE_SIZE;
 
 	(void)state;
-	/* One bitmap page covers the 1016 frames of the region. */
-	assert_int_equal(start.total_pages, region - 1);
+	/* 16 bytes of metadata for each of the 1016 frames: 4 pages. */
+	assert_int_equal(start.total_pages, region - 4);
 	assert_int_equal(start.free_pages, start.total_pages);
 	assert_true(pmm_check());
 	assert_int_equal(pmm.base_pfn, FAKE_RESERVED_FRAMES);
-	assert_true(frame_used(virt_to_phys(pmm.bitmap)));
+	assert_true(frame_used(virt_to_phys(pmm.frames)));
 }
 
 static void test_init_rejects_empty(void **state)
@@ -66,8 +66,8 @@ static void test_init_rejects_empty(void **state)
 	assert_int_equal(pmm_init(&bi), VR_EINVAL);
 }
 
-/* The bitmap for the whole span must fit in one region: two one-page
- * regions 1 GiB apart need an 8 KiB bitmap and have no room for it.
+/* The metadata for the whole span must fit in one region: two one-page
+ * regions 1 GiB apart need 4 MiB of it and have no room.
  * pmm_init fails before it writes anything, so the far region need not
  * exist in the fake RAM. */
 static void test_init_no_room_for_bitmap(void **state)
@@ -93,9 +93,9 @@ static void test_init_frame0_and_duplicates(void **state)
 	bi.mem[2] = (struct boot_mem_region){ .base = 20 * PAGE_SIZE + 1,
 					      .size = 4 * PAGE_SIZE };
 	assert_int_equal(pmm_init(&bi), VR_OK);
-	/* 16 frames - frame 0 - 1 bitmap frame, plus frames 21..23. */
+	/* 16 frames - frame 0 - 1 metadata frame, plus frames 21..23. */
 	assert_int_equal(free_pages(), 14 + 3);
-	assert_int_equal(virt_to_phys(pmm.bitmap), PAGE_SIZE);
+	assert_int_equal(virt_to_phys(pmm.frames), PAGE_SIZE);
 	assert_true(frame_used(0));
 	while ((pa = pmm_alloc(1, 1)) != 0) {
 		assert_true(pa != 0 && pa != PAGE_SIZE);
@@ -109,7 +109,7 @@ static void test_init_frame0_and_duplicates(void **state)
 static void dirty_free_frames(void)
 {
 	for (uint64_t i = 0; i < pmm.nframes; i++)
-		if (!bit_get(i))
+		if (!pmm.frames[i].flags || pmm.frames[i].flags == FRAME_HEAD)
 			memset(phys_to_virt((pmm.base_pfn + i) << PAGE_SHIFT), 0xa5, PAGE_SIZE);
 }
 
@@ -265,7 +265,7 @@ static void test_bad_free_panics(void **state)
 	assert_true(pmm_check());
 }
 
-/* pmm_check notices a counter that disagrees with the bitmap, and a free
+/* pmm_check notices a counter that disagrees with the metadata, and a free
  * frame 0. */
 static void test_check_detects_corruption(void **state)
 {
@@ -278,24 +278,28 @@ static void test_check_detects_corruption(void **state)
 	assert_true(pmm_check());
 	bi.mem[0] = (struct boot_mem_region){ .base = 0, .size = 16 * PAGE_SIZE };
 	assert_int_equal(pmm_init(&bi), VR_OK);
-	bit_clear(0);
-	pmm.free_pages++;
+	pmm.frames[0].flags = 0;
 	assert_false(pmm_check());
 }
 
 /*
- * Regression: pmm_check() did not verify its documented invariant 2 for the
- * bitmap's own frames, so a bitmap frame marked free (and about to be handed
- * out and zeroed, wiping the allocator) passed the check.
+ * Regression (from the bitmap allocator): pmm_check() did not verify that
+ * the allocator's own frames stay reserved, so a metadata frame handed out
+ * (and zeroed, wiping the allocator) passed the check.
  */
 static void test_regression_check_sees_free_bitmap_frame(void **state)
 {
-	uint64_t bm = (virt_to_phys(pmm.bitmap) >> PAGE_SHIFT) - pmm.base_pfn;
+	uint64_t bm = (virt_to_phys(pmm.frames) >> PAGE_SHIFT) - pmm.base_pfn;
 
 	(void)state;
-	bit_clear(bm);
-	pmm.free_pages++;
+	pmm.frames[bm].flags = FRAME_USED;
+	pmm.frames[bm].refs = 1;
+	pmm.total_pages++;
 	assert_false(pmm_check());
+	pmm.frames[bm].flags = FRAME_RESERVED;
+	pmm.frames[bm].refs = 0;
+	pmm.total_pages--;
+	assert_true(pmm_check());
 }
 
 /*
@@ -327,6 +331,52 @@ static void test_regression_word_skip_keeps_alignment(void **state)
 			pmm_free(got[i], 1);
 	assert_int_equal(free_pages(), start.free_pages);
 	free(got);
+}
+
+/* Buddies merge back: after freeing everything, one 2^k block per aligned
+ * chunk, and a maximal run can be allocated again. */
+static void test_buddy_merges(void **state)
+{
+	uint64_t a = pmm_alloc(1, 1), b = pmm_alloc(3, 1), c = pmm_alloc(64, 64);
+	uint64_t big;
+
+	(void)state;
+	assert_true(a && b && c);
+	assert_true(IS_ALIGNED(c >> PAGE_SHIFT, 64));
+	assert_int_equal(free_pages(), start.free_pages - 68); /* the tail of 4 came back */
+	pmm_free(b + PAGE_SIZE, 2);                              /* part of a run */
+	pmm_free(b, 1);
+	pmm_free(a, 1);
+	pmm_free(c, 64);
+	assert_int_equal(free_pages(), start.free_pages);
+	assert_true(pmm_check());
+	big = pmm_alloc(512, 512);
+	assert_int_not_equal(big, 0);
+	pmm_free(big, 512);
+	assert_true(pmm_check());
+}
+
+/* Reference counts: a shared frame survives until its last owner drops it,
+ * and pmm_free refuses a shared frame. */
+static void test_frame_refs(void **state)
+{
+	uint64_t pa = pmm_alloc(1, 1);
+	struct pmm_stats st;
+
+	(void)state;
+	assert_int_equal(pmm_frame_refs(pa), 1);
+	pmm_frame_ref(pa);
+	pmm_get_stats(&st);
+	assert_int_equal(st.shared_frames, 1);
+	assert_panics(pmm_free(pa, 1));
+	assert_int_equal(pmm_frame_unref(pa), 1);
+	pmm_get_stats(&st);
+	assert_int_equal(st.shared_frames, 0);
+	assert_true(pmm_check());
+	assert_int_equal(pmm_frame_unref(pa), 0);
+	assert_int_equal(free_pages(), start.free_pages);
+	assert_panics(pmm_frame_unref(pa));
+	assert_true(pmm_check());
 }
 
 /* Random allocations and frees against a model of who owns which frame. */
@@ -390,6 +440,8 @@ static const struct CMUnitTest tests[] = {
 					teardown),
 	cmocka_unit_test_setup_teardown(test_regression_word_skip_keeps_alignment, setup,
 					teardown),
+	cmocka_unit_test_setup_teardown(test_buddy_merges, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_frame_refs, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_random, setup, teardown),
 };
 

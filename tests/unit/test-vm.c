@@ -403,6 +403,95 @@ static void test_random(void **state)
 	}
 }
 
+/* Page tables are charged to the space's quota: a map that needs tables
+ * beyond the limit fails with VR_ENOMEM and charges nothing; destroying
+ * the space returns every byte (invariant 4). */
+static void test_tables_charged_to_quota(void **state)
+{
+	struct quota q = { .limit = 3 * PAGE_SIZE, .refs = 1 };
+	struct vm_space qs;
+	uint64_t pa = pmm_alloc(1, 1);
+
+	(void)state;
+	assert_int_equal(vm_space_init_quota(&qs, &q), VR_OK);
+	assert_int_equal(q.used, PAGE_SIZE); /* the PML4 */
+	assert_int_equal(vm_map(&qs, UVA, pa, VM_READ, false), VR_ENOMEM);
+	assert_true(q.used <= q.limit);
+	q.limit = 4 * PAGE_SIZE;
+	assert_int_equal(vm_map(&qs, UVA, pa, VM_READ, false), VR_OK);
+	assert_int_equal(q.used, 4 * PAGE_SIZE); /* PML4 + PDPT + PD + PT */
+	assert_true(vm_space_check(&qs));
+	vm_space_destroy(&qs);
+	assert_int_equal(q.used, 0);
+	pmm_free(pa, 1);
+}
+
+/* vm_set_leaf maps a frame the space does not own, replaces it in place,
+ * and unmapping leaves the frame allocated (its object owns it). */
+static void test_set_leaf(void **state)
+{
+	uint64_t a = pmm_alloc(1, 1), b = pmm_alloc(1, 1);
+
+	(void)state;
+	assert_int_equal(vm_set_leaf(&vs, UVA, a, VM_READ | VM_WRITE), VR_OK);
+	assert_int_equal(vs.mapped_pages, 1);
+	fake_hal.invalidations = 0;
+	assert_int_equal(vm_set_leaf(&vs, UVA, b, VM_READ), VR_OK);
+	assert_int_equal(fake_hal.invalidations, 1);
+	assert_int_equal(vs.mapped_pages, 1);
+	assert_int_equal(vm_lookup(&vs, UVA) & (PTE_ADDR_MASK | PTE_W), b);
+	assert_int_equal(vm_set_leaf(&vs, UVA + 1, b, VM_READ), VR_EINVAL);
+	assert_int_equal(vm_unmap(&vs, UVA), VR_OK);
+	assert_int_equal(pmm_frame_refs(b), 1);
+	assert_true(vm_space_check(&vs));
+	pmm_free(a, 1);
+	pmm_free(b, 1);
+}
+
+static uint64_t resolver_frame;
+static unsigned resolver_calls;
+
+/* A resolver that maps resolver_frame writable at the faulting page. */
+static int test_resolve(struct vm_space *s, uintptr_t va, unsigned access)
+{
+	(void)access;
+	resolver_calls++;
+	return vm_set_leaf(s, ALIGN_DOWN(va, PAGE_SIZE), resolver_frame, VM_READ | VM_WRITE);
+}
+
+/* Kernel copies resolve absent pages through the installed resolver, as
+ * the process's own access would (demand-zero in core/mem.c). */
+static void test_copy_resolves(void **state)
+{
+	char buf[8] = "abcdefg";
+
+	(void)state;
+	resolver_frame = pmm_alloc(1, 1);
+	assert_int_equal(vm_copy_to_user(&vs, UVA + 100, buf, sizeof(buf)), VR_EFAULT);
+	vm_set_resolver(test_resolve);
+	assert_int_equal(vm_copy_to_user(&vs, UVA + 100, buf, sizeof(buf)), VR_OK);
+	assert_int_equal(resolver_calls, 1);
+	assert_memory_equal((char *)phys_to_virt(resolver_frame) + 100, buf, sizeof(buf));
+	assert_true(vm_user_range_ok(&vs, UVA, PAGE_SIZE, true));
+	vm_set_resolver(NULL);
+	vm_unmap(&vs, UVA);
+	pmm_free(resolver_frame, 1);
+}
+
+/* The shootdown reaches hal_vm_invalidate for the boot CPU; any other CPU
+ * in the set is a kernel bug today (no second CPU runs). */
+static void test_shootdown(void **state)
+{
+	(void)state;
+	fake_hal.invalidations = 0;
+	vm_tlb_shootdown(vs.cpus, vs.pml4_pa, UVA, PAGE_SIZE);
+	assert_int_equal(fake_hal.invalidations, 1);
+	assert_int_equal(fake_hal.last_inval_va, UVA);
+	vm_tlb_shootdown(0, vs.pml4_pa, UVA, PAGE_SIZE);
+	assert_int_equal(fake_hal.invalidations, 1);
+	assert_panics(vm_tlb_shootdown(2, vs.pml4_pa, UVA, PAGE_SIZE));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -419,6 +508,10 @@ static const struct CMUnitTest tests[] = {
 	T(test_destroy_frees_everything),
 	T(test_check_detects_corruption),
 	T(test_random),
+	T(test_tables_charged_to_quota),
+	T(test_set_leaf),
+	T(test_copy_resolves),
+	T(test_shootdown),
 };
 
 UNIT_MAIN("vm", tests, NULL, NULL)

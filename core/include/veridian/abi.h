@@ -54,7 +54,25 @@
 	X(25, notify_signal, "cap n, uint64_t bits", "0")                                \
 	X(26, notify_wait, "cap n, uint64_t flags", "the bits, which are cleared")         \
 	X(27, kill, "int pid (a child of the caller), int status",                       \
-	  "0; the child exits with `status` at its next kernel entry or wake-up")
+	  "0; the child exits with `status` at its next kernel entry or wake-up")        \
+	X(28, sched_set, "int pid (0: the caller), uint32_t policy, int prio_or_nice",   \
+	  "0")                                                                           \
+	X(29, sched_get, "int pid (0: the caller), struct vr_sched_info *out", "0")      \
+	X(30, sched_affinity, "int pid (0: the caller), uint64_t mask (0: query only)",  \
+	  "the mask in force before the call")                                           \
+	X(31, notify_timer,                                                              \
+	  "cap n, uint64_t deadline_ns (0: disarm), uint64_t period_ns, uint64_t bits",  \
+	  "0")                                                                           \
+	X(36, mem_create, "uint64_t npages", "handle of a new memory object (all rights)")   \
+	X(37, mem_map,                                                                   \
+	  "cap m, uintptr_t va, uint64_t first_page, uint64_t npages, uint32_t prot|flags", \
+	  "0")                                                                           \
+	X(38, mem_unmap, "uintptr_t va, uint64_t npages", "0")                           \
+	X(39, mem_protect, "uintptr_t va (where a mapping starts), uint32_t prot", "0")  \
+	X(40, mem_copy, "cap m", "handle of a copy-on-write copy (all rights)")          \
+	X(41, thread_set_fault_ep, "cap ep (VR_CAP_INVALID: none)", "0")                 \
+	X(42, quota_set, "uint64_t limit_bytes (may only go down)", "0")                 \
+	X(43, quota_info, "struct vr_quota_info *out", "0")
 
 enum vr_syscall {
 #define VR_SYSCALL_ENUM(nr, name, args, ret) VR_SYS_##name = nr,
@@ -87,7 +105,8 @@ enum vr_syscall {
 	X(VR_ECAP_RIGHTS, -17, "capability lacks a required right")       \
 	X(VR_ECAP_EXPIRED, -18, "capability has expired")                 \
 	X(VR_ECLOSED, -19, "the object or peer went away while waiting")  \
-	X(VR_ENOREPLY, -20, "no call to reply to")
+	X(VR_ENOREPLY, -20, "no call to reply to")                      \
+	X(VR_ETIMEDOUT, -21, "the timeout expired")
 
 enum vr_error {
 	VR_OK = 0,
@@ -201,6 +220,11 @@ struct vr_spawn_caps {
 
 /* IPC flags */
 #define VR_IPC_NONBLOCK 1u /* VR_EAGAIN instead of waiting */
+/* VR_ETIMEDOUT if the operation would still wait after a timeout, in ns
+ * from the call, given in the argument after the flags (send, call,
+ * reply_recv: the 4th; recv, notify_wait: the 3rd). For a call the timeout
+ * covers both the send and the wait for the reply. */
+#define VR_IPC_TIMEOUT 2u
 
 /* A thread's IPC buffer (one page). The sender puts the words, and the
  * handles of capabilities to transfer, here before ipc_send/call; the
@@ -228,6 +252,11 @@ struct vr_thread_info {
 	uint32_t is_kernel;  /* 1 for kernel threads (idle) */
 	uint64_t user_pages; /* pages mapped in the process */
 	char name[16];       /* process name, NUL-terminated */
+	uint32_t policy;     /* VR_SCHED_*, the thread's own */
+	int32_t prio;        /* real-time priority, or nice */
+	uint32_t eff_policy; /* after priority inheritance */
+	int32_t eff_prio;
+	uint64_t cpu_ns;     /* CPU time consumed */
 };
 
 struct vr_uname {
@@ -244,6 +273,78 @@ struct vr_meminfo {
 	uint64_t free_pages;
 	uint64_t kernel_pages; /* pages in use by the kernel (tables, stacks, objects) */
 	uint64_t user_pages;   /* pages mapped into processes */
+	uint64_t slab_pages;    /* kernel object allocator (kheap) */
+	uint64_t slab_objects;
+	uint64_t table_pages;   /* page tables of all processes */
+	uint64_t object_pages;  /* frames held by memory objects (part of user_pages) */
+	uint64_t shared_frames; /* frames shared copy-on-write */
+	uint64_t mem_objects;
+};
+
+/* ---- Scheduling (docs/scheduling.md) ----------------------------------- */
+
+/* Policies (scheduling classes), highest class first: real-time FIFO and
+ * round-robin (priority 1-99, higher runs first), fair and batch (nice
+ * -20..19, lower gets more CPU), idle (runs only when nothing else can). */
+#define VR_SCHED_FAIR 0u
+#define VR_SCHED_FIFO 1u
+#define VR_SCHED_RR 2u
+#define VR_SCHED_BATCH 3u
+#define VR_SCHED_IDLE 4u
+#define VR_SCHED_PRIO_MIN 1
+#define VR_SCHED_PRIO_MAX 99
+#define VR_NICE_MIN (-20)
+#define VR_NICE_MAX 19
+#define VR_CPUS_MAX 63u /* affinity masks: bits 0-62 */
+
+struct vr_sched_info {
+	int64_t tid;
+	uint32_t policy;     /* VR_SCHED_* set by sched_set */
+	int32_t prio;        /* real-time priority, or nice */
+	uint32_t eff_policy; /* what it runs at now: raised by priority inheritance */
+	int32_t eff_prio;
+	uint64_t cpu_ns;     /* CPU time consumed */
+	uint64_t vruntime;   /* fair and batch: weighted virtual runtime */
+	uint64_t affinity;   /* bit n: may run on CPU n */
+	uint32_t cpu;        /* the CPU whose run queue it belongs to */
+	uint32_t state;      /* enum vr_thread_state */
+};
+
+/* ---- Memory objects, faults, quotas (docs/memory.md) ------------------ */
+
+#define VR_OBJ_MEMORY 5u
+#define VR_MEM_MAX_PAGES (1u << 18) /* 1 GiB per memory object */
+
+/* mem_map / mem_protect: prot needs READ; WRITE together with EXEC is
+ * refused (VR_EINVAL); each bit needs the matching capability right. */
+#define VR_PROT_READ 1u
+#define VR_PROT_WRITE 2u
+#define VR_PROT_EXEC 4u
+/* mem_map flag: pages never touched are not zero-filled through this
+ * mapping; the access is an unresolved fault for the thread's fault
+ * handler (user-level paging: the pager fills the page through its own
+ * mapping of the object, then replies). */
+#define VR_MAP_NOFILL 0x100u
+
+/* A fault the kernel cannot resolve is sent as a call on the thread's
+ * fault endpoint: label VR_FAULT_LABEL, VR_FAULT_WORDS words in the
+ * faulting thread's IPC buffer. The reply's label says what happens:
+ * VR_FAULT_RESUME retries the access, anything else ends the process with
+ * VR_EXIT_FAULT. */
+#define VR_FAULT_LABEL 0xfa17u
+#define VR_FAULT_RESUME 0u
+#define VR_FAULT_KILL 1u
+#define VR_FAULT_WORDS 5u
+#define VR_FAULT_W_KIND 0   /* 0 page fault, 1 invalid instruction, 2 general protection */
+#define VR_FAULT_W_ADDR 1   /* faulting address (page faults) */
+#define VR_FAULT_W_ACCESS 2 /* bit 0 write, bit 1 execute, bit 2 page was present */
+#define VR_FAULT_W_PC 3
+#define VR_FAULT_W_SP 4
+
+struct vr_quota_info {
+	uint64_t limit;     /* bytes, this process's own limit (UINT64_MAX: inherited only) */
+	uint64_t used;      /* bytes charged to it and its descendants */
+	uint64_t available; /* what it may still charge, counting every ancestor */
 };
 
 #endif

@@ -16,6 +16,7 @@
 #include <veridian/abi.h>
 #include <veridian/cap.h>
 #include <veridian/hal.h>
+#include <veridian/quota.h>
 #include <veridian/sched.h>
 #include <veridian/vm.h>
 
@@ -36,7 +37,15 @@ struct process {
 	int kill_status;
 	int exit_status;
 	struct waitq child_exit;  /* the parent waits here for children */
+	struct quota *quota;      /* pays for everything the process makes (quota.h) */
+	uint64_t charged;         /* bytes charged for the process itself */
+	cap_handle_t fault_ep;    /* unresolved faults are calls here; VR_CAP_INVALID */
 };
+
+/* Pages of the stack populated at spawn; the rest is demand-zero. Kept at
+ * 64 KiB because veridian-sim returns from an interrupt through 24 bytes
+ * below the user's stack pointer, written by the host (docs/memory.md). */
+#define PROC_STACK_EAGER_PAGES 16u
 
 #define PROC_CSPACE_SLOTS 256u
 

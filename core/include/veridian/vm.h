@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <veridian/klib.h>
+
+struct quota;
+
 #define PTE_P (1ull << 0)
 #define PTE_W (1ull << 1)
 #define PTE_U (1ull << 2)
@@ -31,10 +35,38 @@ struct vm_space {
 	uint64_t table_pages;  /* page-table frames below the PML4 */
 	uint64_t mapped_pages; /* present user leaf entries */
 	uint64_t owned_pages;  /* of which own their frame (PTE_OWNED) */
+	uint64_t cpus;         /* CPUs that may cache its translations (bit mask) */
+	struct list maps;      /* memory-object mappings (struct mem_map, core/mem.c) */
+	struct quota *quota;   /* pays for page tables; NULL: the kernel's own */
 };
 
-/* A new space with the kernel's mappings and no user mappings. */
+/* A new space with the kernel's mappings and no user mappings. Page tables
+ * created later are charged to `q` (may be NULL). */
 int vm_space_init(struct vm_space *vs);
+int vm_space_init_quota(struct vm_space *vs, struct quota *q);
+
+/* Page-table frames in use by all spaces (for meminfo). */
+uint64_t vm_table_pages_total(void);
+
+/* TLB shootdown: the entries for [va, va+len) of the tables at pml4_pa
+ * changed; every CPU in `cpus` must drop them before the frames they named
+ * are reused. One CPU today: the local invalidation (hal_vm_invalidate,
+ * which veridian-sim's host mirror depends on). With several CPUs this is
+ * the place that sends IPIs and waits for the acknowledgements. */
+void vm_tlb_shootdown(uint64_t cpus, uint64_t pml4_pa, uintptr_t va, size_t len);
+
+/* Resolve a fault on `va` in `vs` (demand-zero, copy-on-write) for the
+ * given HAL_ACCESS_* bits. Installed by core/mem.c; vm_copy_*() and
+ * vm_user_range_ok() call it so the kernel's accesses on behalf of a
+ * process see the same memory its own accesses would. Returns VR_OK when
+ * the page is now mapped with the access allowed. */
+typedef int (*vm_resolve_fn)(struct vm_space *vs, uintptr_t va, unsigned access);
+void vm_set_resolver(vm_resolve_fn fn);
+
+/* Set the leaf for va to a frame the space does not own (a memory object's
+ * page), replacing any non-owned leaf there. VR_ENOMEM if a table cannot be
+ * allocated (or its quota is spent). */
+int vm_set_leaf(struct vm_space *vs, uintptr_t va, uint64_t pa, unsigned prot);
 
 /* Unmap everything (freeing owned frames) and free the tables. The space
  * must not be active. */
