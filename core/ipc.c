@@ -26,6 +26,7 @@
 #include <veridian/kheap.h>
 #include <veridian/pmm.h>
 #include <veridian/proc.h>
+#include <veridian/quota.h>
 
 static struct vr_ipc_buffer *ipc_buffer(const struct thread *t)
 {
@@ -163,6 +164,17 @@ void ipc_wait_cancelled(struct thread *t, struct waitq *wq)
 
 /* ---- Objects ---- */
 
+/* Return the memory charge of a destroyed object to the quota that paid
+ * it (which the object kept alive with a reference). */
+static void kobj_release_charge(struct kobj *obj)
+{
+	if (!obj->quota)
+		return;
+	quota_uncharge(obj->quota, obj->quota_bytes);
+	quota_put(obj->quota);
+	obj->quota = NULL;
+}
+
 static void endpoint_destroy(struct kobj *obj)
 {
 	struct endpoint *ep = container_of(obj, struct endpoint, obj);
@@ -175,6 +187,7 @@ static void endpoint_destroy(struct kobj *obj)
 		ep->server = NULL;
 		ipc_pi_recompute(server);
 	}
+	kobj_release_charge(&ep->obj);
 	kfree(ep);
 }
 
@@ -184,6 +197,7 @@ static void notification_destroy(struct kobj *obj)
 
 	ktimer_cancel(&n->timer);
 	wake_all_closed(&n->waiters);
+	kobj_release_charge(&n->obj);
 	kfree(n);
 }
 

@@ -9,6 +9,7 @@
 #include <veridian/klib.h>
 #include <veridian/pmm.h>
 #include <veridian/proc.h>
+#include <veridian/quota.h>
 #include <veridian/syscall.h>
 
 #define REVOKE_BUDGET 64u /* capabilities deleted per cap_revoke call */
@@ -106,18 +107,31 @@ int64_t sys_cap_revoke(const struct syscall_args *a)
 }
 
 /* Give the caller an original capability to a new object, or free it. */
-static int64_t install(struct kobj *obj, void (*undo)(void *))
+/* Give the caller an original capability to a new object of `bytes`,
+ * charged to the caller's quota (the object keeps the charge and a quota
+ * reference until it is destroyed: ipc.c's destroy callbacks return them),
+ * or free it. */
+static int64_t install(struct kobj *obj, size_t bytes, void (*undo)(void *))
 {
+	struct quota *q = proc_current()->quota;
 	cap_handle_t h;
 	int err;
 
 	if (!obj)
 		return VR_ENOMEM;
+	if (quota_charge(q, bytes)) {
+		undo(obj);
+		return VR_ENOMEM;
+	}
 	err = cap_insert(caller_cs(), obj, CAP_RIGHTS_ALL, 0, &h);
 	if (err) {
+		quota_uncharge(q, bytes);
 		undo(obj);
 		return err;
 	}
+	obj->quota = q;
+	obj->quota_bytes = (uint32_t)bytes;
+	quota_get(q);
 	return (int64_t)h;
 }
 
@@ -131,7 +145,7 @@ int64_t sys_endpoint_create(const struct syscall_args *a)
 	struct endpoint *ep = endpoint_create();
 
 	(void)a;
-	return install(ep ? &ep->obj : NULL, free_obj);
+	return install(ep ? &ep->obj : NULL, sizeof(*ep), free_obj);
 }
 
 int64_t sys_notification_create(const struct syscall_args *a)
@@ -139,7 +153,7 @@ int64_t sys_notification_create(const struct syscall_args *a)
 	struct notification *n = notification_create();
 
 	(void)a;
-	return install(n ? &n->obj : NULL, free_obj);
+	return install(n ? &n->obj : NULL, sizeof(*n), free_obj);
 }
 
 /* ---- IPC ---- */

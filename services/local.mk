@@ -23,7 +23,9 @@ services_runtime_libvrt_a_SOURCES = \
 	services/runtime/printf.c \
 	services/runtime/readline.c \
 	services/runtime/ring.h \
-	services/runtime/ring.c
+	services/runtime/ring.c \
+	services/runtime/channel.h \
+	services/runtime/channel.c
 services_runtime_libvrt_a_CPPFLAGS = $(USER_CPPFLAGS)
 services_runtime_libvrt_a_CFLAGS = $(USER_CFLAGS)
 

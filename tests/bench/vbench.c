@@ -11,6 +11,7 @@
  *        QEMU -icount shift=0: taken at the shell prompt, it measures boot).
  */
 #include "../ipc/ipcproto.h"
+#include "channel.h"
 #include "vrt.h"
 
 static inline uint64_t rdtsc(void)
@@ -184,6 +185,45 @@ static void bench_cow_fault(long n)
 	report("cow_fault", n, ns, cycles);
 }
 
+/* Channel throughput: 16-byte entries in batches of 32 through a 16-page
+ * channel to `chantest consume`, which checks every entry. */
+static void bench_channel(long n)
+{
+	struct { uint64_t seq, check; } batch[32];
+	struct vr_spawn_caps sc = { .count = 3 };
+	struct vr_channel ch;
+	char args[64];
+	long pid, r;
+	int status;
+
+	r = channel_create(&ch, 16, sizeof(batch[0]), channel_map_address(0));
+	if (r) {
+		printf("vbench: channel: %s\n", vr_strerror(r));
+		return;
+	}
+	sc.handles[0] = ch.mem;
+	sc.handles[1] = ch.data;
+	sc.handles[2] = ch.space;
+	n -= n % 32;
+	snprintf(args, sizeof(args), "chantest consume %ld 16", n);
+	pid = sys_spawn_caps("bin/chantest", 12, args, strlen(args), &sc);
+	if (pid < 0) {
+		printf("vbench: cannot start bin/chantest: %s\n", vr_strerror(pid));
+		channel_close(&ch);
+		return;
+	}
+	uint64_t t0 = sys_clock(), c0 = rdtsc();
+	for (long sent = 0; sent < n; sent += 32) {
+		for (int i = 0; i < 32; i++)
+			batch[i].check = ~(batch[i].seq = (uint64_t)(sent + i));
+		channel_send(&ch, batch, 32);
+	}
+	sys_wait(pid, &status);
+	report(status == 0 ? "channel_entry_batch32" : "channel_FAILED", n, sys_clock() - t0,
+	       rdtsc() - c0);
+	channel_close(&ch);
+}
+
 int main(int argc, char **argv)
 {
 	long n = 100000;
@@ -199,6 +239,7 @@ int main(int argc, char **argv)
 	bench_null_syscall(n);
 	bench_ipc_round_trip(n);
 	bench_notify_ping_pong(n);
+	bench_channel(n * 10);
 	bench_spawn_exit(n / 1000 > 0 ? n / 1000 : 1);
 	bench_demand_zero_fault(n / 100 > 0 ? n / 100 : 1);
 	bench_cow_fault(n / 100 > 0 ? n / 100 : 1);

@@ -189,6 +189,34 @@ static void test_endpoint_destroyed_under_sender(void)
 	CHECK_EQ(status, 0); /* it saw VR_ECLOSED */
 }
 
+/* Endpoints are charged to the creating process's memory quota: with a
+ * small limit, creation fails with VR_ENOMEM (before the capability space
+ * is full), and deleting them returns the charge. Runs last: it lowers this
+ * process's quota for good. */
+static void test_objects_charged_to_quota(void)
+{
+	struct vr_quota_info qi0, qi;
+	long eps[200], n = 0, again = 0;
+
+	CHECK_OK(sys_quota_info(&qi0));
+	CHECK_OK(sys_quota_set(qi0.used + 8192));
+	while (n < 200 && (eps[n] = sys_endpoint_create()) >= 0)
+		n++;
+	CHECK_EQ(n < 200 && n > 0, 1);
+	CHECK_EQ(eps[n], VR_ENOMEM);
+	CHECK_OK(sys_quota_info(&qi));
+	CHECK_EQ(qi.used > qi0.used, 1);
+	for (long i = 0; i < n; i++)
+		CHECK_OK(sys_cap_delete((uint32_t)eps[i]));
+	CHECK_OK(sys_quota_info(&qi));
+	CHECK_EQ(qi.used, qi0.used);
+	while (again < n && (eps[again] = sys_endpoint_create()) >= 0)
+		again++;
+	CHECK_EQ(again, n);
+	for (long i = 0; i < again; i++)
+		CHECK_OK(sys_cap_delete((uint32_t)eps[i]));
+}
+
 int main(void)
 {
 	test_bad_handles();
@@ -197,6 +225,7 @@ int main(void)
 	test_call();
 	test_caller_killed_during_call();
 	test_endpoint_destroyed_under_sender();
+	test_objects_charged_to_quota();
 	printf("ipctest: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

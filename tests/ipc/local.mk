@@ -30,3 +30,11 @@ tests_ipc_test_ring_CPPFLAGS = $(HOST_CPPFLAGS)
 tests_ipc_test_ring_CFLAGS = $(HOST_CFLAGS) $(CMOCKA_CFLAGS) -pthread
 tests_ipc_test_ring_LDADD = $(CMOCKA_LIBS) -lpthread
 TESTS += tests/ipc/test-ring
+
+noinst_PROGRAMS += tests/ipc/chantest
+tests_ipc_chantest_SOURCES = tests/ipc/chantest.c
+tests_ipc_chantest_CPPFLAGS = $(USER_CPPFLAGS)
+tests_ipc_chantest_CFLAGS = $(USER_CFLAGS)
+tests_ipc_chantest_LDFLAGS = $(USER_LINKFLAGS)
+tests_ipc_chantest_LDADD = $(USER_LIBS)
+INITRAMFS_FILES += tests/ipc/chantest

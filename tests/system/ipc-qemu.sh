@@ -4,7 +4,7 @@
 # poweroff debug-exit status together with the ipctest summary line.
 . "$top_srcdir/tests/system/qemu-lib.sh"
 
-SHELL_INPUT='ipctest\nreclaimtest\necho-server\npoweroff\n'
+SHELL_INPUT='ipctest\nreclaimtest\necho-server\nchantest 20000 3\npoweroff\n'
 qemu_session -M microvm,acpi=off -kernel "$ELF" >"$tmp/log"
 test "$qemu_status" -eq 124 && { cat "$tmp/log"; fail "QEMU timed out"; }
 grep -Eq '^ipctest: [0-9]+ checks, 0 failed$' "$tmp/serial" || {
@@ -16,4 +16,6 @@ test "$qemu_status" -eq 1 || fail "QEMU exit status $qemu_status, expected 1 (po
 grep -Eq '^reclaimtest: [0-9]+ rounds, free pages before ([0-9]+) after \1, 0 failures$' \
 	"$tmp/serial" || { cat "$tmp/log" >&2; fail "reclaimtest: memory not reclaimed"; }
 expect_in "$tmp/serial" 'got "HELLO, CAPABILITIES"' "examples/echo-server"
-grep -E '^(ipctest|reclaimtest):' "$tmp/serial"
+grep -Eq '^chantest: 20000 entries, seed 3, producer waited [0-9]+ times, consumer ok$' \
+	"$tmp/serial" || { cat "$tmp/log" >&2; fail "channel: entries lost"; }
+grep -E '^(ipctest|reclaimtest|chantest):' "$tmp/serial"

@@ -51,9 +51,13 @@ enum kobj_type {
 };
 
 /* Header of every kernel object that capabilities can name. */
+struct quota;
+
 struct kobj {
 	enum kobj_type type;
-	uint32_t ncaps; /* capabilities naming this object, in every cspace */
+	uint32_t ncaps;       /* capabilities naming this object, in every cspace */
+	struct quota *quota;  /* charged for the object's memory (holds a reference); */
+	uint32_t quota_bytes; /* NULL for objects the kernel made for itself */
 };
 
 /* Called when the last capability to an object goes: frees the object. */
