@@ -88,6 +88,20 @@ int64_t sys_cap_copy(const struct syscall_args *a)
 	return err ? err : (int64_t)out;
 }
 
+/* Move within the caller's space: the capability keeps its rights, badge,
+ * expiry and place in the derivation tree; only its handle changes. (IPC
+ * moves capabilities between spaces the same way.) */
+int64_t sys_cap_move(const struct syscall_args *a)
+{
+	cap_handle_t out;
+	int err;
+
+	if (a->a[0] > UINT32_MAX)
+		return VR_ECAP_RANGE;
+	err = cap_move(caller_cs(), (cap_handle_t)a->a[0], caller_cs(), hal_clock_ns(), &out);
+	return err ? err : (int64_t)out;
+}
+
 int64_t sys_cap_delete(const struct syscall_args *a)
 {
 	if (a->a[0] > UINT32_MAX)

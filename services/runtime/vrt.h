@@ -134,6 +134,12 @@ static inline long sys_cap_copy(uint32_t h)
 	return vr_sys_cap_copy(h, 0, 0, 0, 0);
 }
 
+/* Returns the capability's new handle; the old one becomes stale. */
+static inline long sys_cap_move(uint32_t h)
+{
+	return vr_sys_cap_move(h, 0, 0, 0, 0);
+}
+
 static inline long sys_cap_delete(uint32_t h)
 {
 	return vr_sys_cap_delete(h, 0, 0, 0, 0);

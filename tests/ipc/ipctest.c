@@ -52,6 +52,21 @@ static void test_bad_handles(void)
 	CHECK_EQ(ci.type, VR_OBJ_ENDPOINT);
 	CHECK_OK(sys_cap_delete((uint32_t)ro));
 	CHECK_EQ(sys_cap_identify((uint32_t)ro, &ci), VR_ECAP_STALE);
+	/* move: same capability, new handle; the old handle is stale */
+	ro = sys_cap_mint((uint32_t)ep, VR_CAP_READ, 5, 0);
+	{
+		long moved = sys_cap_move((uint32_t)ro);
+		CHECK_OK(moved);
+		CHECK_EQ(moved != ro, 1);
+		CHECK_EQ(sys_cap_identify((uint32_t)ro, &ci), VR_ECAP_STALE);
+		CHECK_OK(sys_cap_identify((uint32_t)moved, &ci));
+		CHECK_EQ(ci.rights, VR_CAP_READ);
+		CHECK_EQ(ci.badge, 5);
+		CHECK_EQ(sys_cap_move(200), VR_ECAP_EMPTY);
+		CHECK_EQ(sys_cap_move(0xfff0), VR_ECAP_RANGE);
+		CHECK_OK(cap_revoke_all((uint32_t)ep, NULL)); /* still a child of ep */
+		CHECK_EQ(sys_cap_identify((uint32_t)moved, &ci), VR_ECAP_STALE);
+	}
 	CHECK_EQ(sys_cap_identify(0, (struct vr_cap_info *)8), VR_EFAULT);
 	CHECK_EQ(sys_ipc_recv((uint32_t)ep, VR_IPC_NONBLOCK), VR_EAGAIN);
 	CHECK_EQ(sys_ipc_send((uint32_t)ep, VR_MSG_TAG(1, VR_MSG_WORDS + 1, 0), 0), VR_EINVAL);

@@ -72,7 +72,8 @@
 	X(40, mem_copy, "cap m", "handle of a copy-on-write copy (all rights)")          \
 	X(41, thread_set_fault_ep, "cap ep (VR_CAP_INVALID: none)", "0")                 \
 	X(42, quota_set, "uint64_t limit_bytes (may only go down)", "0")                 \
-	X(43, quota_info, "struct vr_quota_info *out", "0")
+	X(43, quota_info, "struct vr_quota_info *out", "0")                              \
+	X(44, cap_move, "cap h", "the capability's new handle (the old one becomes stale)")
 
 enum vr_syscall {
 #define VR_SYSCALL_ENUM(nr, name, args, ret) VR_SYS_##name = nr,
