@@ -31,6 +31,7 @@ static struct {
 	struct list all;
 	int64_t next_pid;
 	struct quota *root;        /* init's quota: all of RAM but a kernel reserve */
+	struct process *init;      /* the first process: adopts orphans */
 } procs;
 
 /* What the kernel keeps for itself beyond any process's reach: 1/8 of RAM,
@@ -290,6 +291,8 @@ int proc_spawn(struct process *parent, const char *path, const char *args,
 	p->parent = parent;
 	if (parent)
 		list_push_back(&parent->children, &p->sibling_link);
+	else if (!procs.init)
+		procs.init = p;
 	list_push_back(&procs.all, &p->all_link);
 	KCHECK(proc_check(p) && vm_space_check(&p->vs));
 	sched_make_runnable(t);
@@ -299,22 +302,36 @@ int proc_spawn(struct process *parent, const char *path, const char *args,
 
 static void proc_free(struct process *p)
 {
+	if (p == procs.init)
+		procs.init = NULL;
 	list_remove(&p->all_link);
 	list_remove(&p->sibling_link);
 	kfree(p);
 }
 
-/* Children outlive their parent as orphans; dead orphans are freed. */
+/* Children outlive their parent: init adopts them (and reaps them with
+ * wait, so it can also kill them); when init itself goes, they are
+ * orphans for good and dead ones are freed at once. */
 static void orphan_children(struct process *p)
 {
+	struct process *adopter = procs.init && procs.init != p && !procs.init->zombie
+					  ? procs.init
+					  : NULL;
 	struct list *l;
+	bool wake = false;
 
 	while ((l = list_pop_front(&p->children))) {
 		struct process *c = container_of(l, struct process, sibling_link);
-		c->parent = NULL;
-		if (c->zombie)
+		c->parent = adopter;
+		if (adopter) {
+			list_push_back(&adopter->children, &c->sibling_link);
+			wake |= c->zombie;
+		} else if (c->zombie) {
 			proc_free(c);
+		}
 	}
+	if (wake)
+		sched_wake_all(&adopter->child_exit);
 }
 
 noreturn void proc_exit(int status)

@@ -10,6 +10,8 @@
  * it calls once and exits with 0; as "ipcsrv sender" it sends once and
  * exits with 0 only if the send failed with VR_ECLOSED (its endpoint was
  * destroyed while it waited).
+ * As "ipcsrv adopt" it starts a default server with its endpoint and
+ * exits at once, leaving the server to be adopted by init.
  * Started as "ipcsrv pong" with notifications at handles 1 and 2, it
  * instead waits on 1 and signals 2, forever (vbench's notification
  * ping-pong); bit 63 is never used, so a wait result of 0x1 means "ping".
@@ -63,6 +65,11 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "pong") == 0)
 		return pong();
+	if (argc > 1 && strcmp(argv[1], "adopt") == 0) {
+		/* start a server with our endpoint, then leave it an orphan */
+		struct vr_spawn_caps sc = { .count = 1, .handles = { IPC_SERVER_EP } };
+		return sys_spawn_caps("bin/ipcsrv", 10, "ipcsrv", 6, &sc) < 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "caller") == 0)
 		return sys_ipc_call(IPC_SERVER_EP, VR_MSG_TAG(IPC_ECHO, 0, 0), 0) < 0;
 	if (argc > 1 && strcmp(argv[1], "sender") == 0)

@@ -204,6 +204,37 @@ static void test_endpoint_destroyed_under_sender(void)
 	CHECK_EQ(status, 0); /* it saw VR_ECLOSED */
 }
 
+/* The number of live processes named `name` whose parent is `ppid`. */
+static int count_procs(const char *name, long ppid)
+{
+	static struct vr_thread_info ti[64];
+	long n = sys_ps(ti, 64);
+	int count = 0;
+
+	for (long i = 0; i < n && i < 64; i++)
+		count += strcmp(ti[i].name, name) == 0 && ti[i].ppid == ppid &&
+			 ti[i].state != VR_THREAD_ZOMBIE;
+	return count;
+}
+
+/* A process whose parent exits is adopted by init (pid 1), which reaps it
+ * when it ends: nothing stays behind. */
+static void test_orphans_adopted_by_init(void)
+{
+	long ep = sys_endpoint_create(), mid;
+	int status = -1;
+
+	CHECK_EQ(count_procs("ipcsrv", 1), 0);
+	mid = start_with("ipcsrv adopt", (uint32_t)ep);
+	CHECK_EQ(sys_wait(mid, &status), mid);
+	CHECK_EQ(status, 0);
+	CHECK_EQ(count_procs("ipcsrv", 1), 1); /* the server, now init's */
+	CHECK_OK(cap_revoke_all((uint32_t)ep, NULL)); /* its endpoint goes: it exits */
+	CHECK_OK(sys_cap_delete((uint32_t)ep));
+	sys_sleep(1000000); /* init runs and reaps it */
+	CHECK_EQ(count_procs("ipcsrv", 1), 0);
+}
+
 /* Endpoints are charged to the creating process's memory quota: with a
  * small limit, creation fails with VR_ENOMEM (before the capability space
  * is full), and deleting them returns the charge. Runs last: it lowers this
@@ -240,6 +271,7 @@ int main(void)
 	test_call();
 	test_caller_killed_during_call();
 	test_endpoint_destroyed_under_sender();
+	test_orphans_adopted_by_init();
 	test_objects_charged_to_quota();
 	printf("ipctest: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
