@@ -372,16 +372,6 @@ void cspace_destroy(struct cspace *cs)
 	kfree(cs);
 }
 
-static bool on_list(const struct list *head, const struct list *node)
-{
-	const struct list *l;
-
-	list_for_each(l, head)
-		if (l == node)
-			return true;
-	return false;
-}
-
 static bool cap_check_one(const struct cap *c)
 {
 	const struct list *l;
@@ -399,7 +389,7 @@ static bool cap_check_one(const struct cap *c)
 		if (p->expiry != CAP_NO_EXPIRY &&
 		    (c->expiry == CAP_NO_EXPIRY || c->expiry > p->expiry))
 			return false;
-		if (!on_list(&p->children, &c->sibling)) /* invariant 3 */
+		if (!list_contains(&p->children, &c->sibling)) /* invariant 3 */
 			return false;
 	}
 	list_for_each(l, &c->children)

@@ -574,23 +574,13 @@ struct thread *sched_find_pid(int64_t pid)
 
 /* ---- Checks ---- */
 
-static bool on_list(const struct list *head, const struct list *node)
-{
-	const struct list *l;
-
-	list_for_each(l, head)
-		if (l == node)
-			return true;
-	return false;
-}
-
 static bool blocked_ok(const struct thread *t)
 {
 	/* a new thread is BLOCKED on nothing until made runnable */
 	if (!t->waiting_on)
 		return list_empty(&t->sched_link) && !ktimer_armed(&t->timeout);
-	return on_list(&t->waiting_on->threads, &t->sched_link) &&
-	       (!ktimer_armed(&t->timeout) || on_list(&sched.timers, &t->timeout.link));
+	return list_contains(&t->waiting_on->threads, &t->sched_link) &&
+	       (!ktimer_armed(&t->timeout) || list_contains(&sched.timers, &t->timeout.link));
 }
 
 static bool thread_check(const struct thread *t)
@@ -611,9 +601,9 @@ static bool thread_check(const struct thread *t)
 	case VR_THREAD_BLOCKED:
 		return blocked_ok(t);
 	case VR_THREAD_SLEEPING:
-		return list_empty(&t->sched_link) && on_list(&sched.timers, &t->timeout.link);
+		return list_empty(&t->sched_link) && list_contains(&sched.timers, &t->timeout.link);
 	case VR_THREAD_ZOMBIE:
-		return on_list(&sched.reap, &t->sched_link);
+		return list_contains(&sched.reap, &t->sched_link);
 	}
 	return false;
 }

@@ -4,23 +4,10 @@
  * ends with "ipctest: N checks, N failed"; exits 0 only if none failed.
  */
 #include "ipcproto.h"
+#define UCHECK_PROGRAM "ipctest"
+#include "../lib/ucheck.h"
 #include "vrt.h"
 
-static int checks, failures;
-
-#define CHECK_EQ(expr, want)                                                               \
-	do {                                                                               \
-		long got_ = (long)(expr), want_ = (long)(want);                            \
-		checks++;                                                                  \
-		if (got_ != want_) {                                                       \
-			failures++;                                                        \
-			printf("ipctest: FAIL line %d: %s = %ld (%s), want %ld (%s)\n",    \
-			       __LINE__, #expr, got_, got_ < 0 ? vr_strerror(got_) : "",   \
-			       want_, want_ < 0 ? vr_strerror(want_) : "");               \
-		}                                                                          \
-	} while (0)
-
-#define CHECK_OK(expr) CHECK_EQ((expr) < 0 ? (expr) : 0, 0)
 
 static long start_server(uint32_t ep)
 {
@@ -273,6 +260,5 @@ int main(void)
 	test_endpoint_destroyed_under_sender();
 	test_orphans_adopted_by_init();
 	test_objects_charged_to_quota();
-	printf("ipctest: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return ucheck_summary("ipctest");
 }

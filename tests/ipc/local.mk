@@ -20,7 +20,7 @@ tests_ipc_reclaimtest_LDADD = $(USER_LIBS)
 INITRAMFS_FILES += tests/ipc/ipctest tests/ipc/ipcsrv tests/ipc/reclaimtest
 
 TESTS += tests/system/ipc-sim.sh tests/system/ipc-qemu.sh
-EXTRA_DIST += tests/system/ipc-sim.sh tests/system/ipc-qemu.sh
+EXTRA_DIST += tests/system/ipc-sim.sh tests/system/ipc-qemu.sh tests/lib/ucheck.h
 
 # The channel ring's logic, on the host (two threads, semaphores standing
 # in for notifications).

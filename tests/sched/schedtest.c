@@ -16,37 +16,24 @@
  *   pisrv MS    serve handle 0: label 1 sleeps MS ms then replies, 2 exits
  *   picall L    call handle 0 with label L, exit 0 on a reply
  */
+#define UCHECK_PROGRAM "schedtest"
+#include "../lib/ucheck.h"
 #include "vrt.h"
 
 #define MS 1000000ull
 #define HOLD_NS (10 * MS)
 #define SPINS 300
 
-static int checks, failures;
 static bool exact; /* veridian-sim: virtual time, clocks are exact */
-
-#define CHECK_EQ(expr, want)                                                               \
-	do {                                                                               \
-		long got_ = (long)(expr), want_ = (long)(want);                            \
-		checks++;                                                                  \
-		if (got_ != want_) {                                                       \
-			failures++;                                                        \
-			printf("schedtest: FAIL line %d: %s = %ld (%s), want %ld (%s)\n",  \
-			       __LINE__, #expr, got_, got_ < 0 ? vr_strerror(got_) : "",   \
-			       want_, want_ < 0 ? vr_strerror(want_) : "");               \
-		}                                                                          \
-	} while (0)
-
-#define CHECK_OK(expr) CHECK_EQ((expr) < 0 ? (expr) : 0, 0)
 
 /* A time measured against the one expected: equal in virtual time, at
  * least it elsewhere. */
 #define CHECK_TIME(got, want)                                                              \
 	do {                                                                               \
 		uint64_t g_ = (got), w_ = (want);                                          \
-		checks++;                                                                  \
+		ucheck_checks++;                                                           \
 		if (exact ? g_ != w_ : g_ < w_) {                                          \
-			failures++;                                                        \
+			ucheck_failures++;                                                 \
 			printf("schedtest: FAIL line %d: %s = %llu ns, want %s%llu\n",     \
 			       __LINE__, #got, (unsigned long long)g_, exact ? "" : ">= ", \
 			       (unsigned long long)w_);                                    \
@@ -235,9 +222,9 @@ static void expect_eff(long pid, unsigned policy, int prio, int line)
 	struct vr_sched_info si;
 	long err = sys_sched_get(pid, &si);
 
-	checks++;
+	ucheck_checks++;
 	if (err < 0 || si.eff_policy != policy || si.eff_prio != prio) {
-		failures++;
+		ucheck_failures++;
 		printf("schedtest: FAIL line %d: pid %ld runs at %s %d (own %s %d), want %s %d\n",
 		       line, pid, vrt_policy_name(si.eff_policy), si.eff_prio,
 		       vrt_policy_name(si.policy), si.prio, vrt_policy_name(policy), prio);
@@ -325,6 +312,5 @@ int main(int argc, char **argv)
 	test_timeouts();
 	test_timer_notifications();
 	test_inheritance();
-	printf("schedtest: %d checks, %d failed\n", checks, failures);
-	return failures != 0;
+	return ucheck_summary("schedtest");
 }

@@ -107,6 +107,15 @@ static inline struct list *list_pop_front(struct list *head)
 	return n;
 }
 
+/* Is node on the list? O(length): for invariant checks only. */
+static inline bool list_contains(const struct list *head, const struct list *node)
+{
+	for (const struct list *l = head->next; l != head; l = l->next)
+		if (l == node)
+			return true;
+	return false;
+}
+
 #define list_for_each(pos, head) for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
 
 #endif
