@@ -23,10 +23,16 @@
  *     process's pages (frames allocated one by one, but mostly contiguous)
  *     take a handful of mmap calls instead of one per page. The kernel
  *     itself never goes through the mirror (it uses the physical map).
- *     Strict mode: only slots whose owner is the active pml4 are mirrored
- *     (exposed[n]); all others are PROT_NONE.
+ *     Strict mode: only slots whose owner is the active pml4 are visible
+ *     (exposed[n]); sim_mmu_sync() leaves the changes of the others in
+ *     dirty[n]. A switch hides the outgoing slot with one mprotect
+ *     (PROT_NONE over the slot: the mappings stay) and re-exposes the
+ *     incoming one with one mprotect per run of pages of one protection,
+ *     then its collected changes are applied by the next sync; re-mapping
+ *     page by page cost ~1 ms per switch.
  *  4. `mirrored` holds exactly the pages of the slot area the host maps
- *     from RAM, with the frame and protection of that mapping. A page
+ *     from RAM, with the frame and protection of that mapping (in a
+ *     hidden slot, the protection it gets back when exposed). A page
  *     whose walk gives the same frame and protection is never mapped
  *     again: a dirty range is usually much wider than what changed (it is
  *     one interval per slot), and re-mapping an unchanged page would
@@ -42,9 +48,9 @@
  *     That write makes a private copy of the page in the host process
  *     only: RAM, the kernel and other processes do not see the int3. The
  *     copy lives until the mapping is replaced (the page is unmapped,
- *     changes frame or protection, the slot changes owner, or strict mode
- *     hides the slot); a breakpoint in such a page is then lost, as on a
- *     real kernel when a page is remapped under the debugger.
+ *     changes frame or protection, or the slot changes owner; strict
+ *     mode hiding the slot keeps it); a breakpoint in such a page is then
+ *     lost, as on a real kernel when a page is remapped under the debugger.
  *  6. Inaccessible parts of the slot area are SHARED anonymous PROT_NONE
  *     mappings: the kernel refuses a debugger's forced write there. A
  *     private one would take it (a breakpoint set before the program's
@@ -348,6 +354,9 @@ static void mark_dirty(uint64_t start, uint64_t end)
 	mmu.any_dirty = true;
 }
 
+static bool slot_visible(int s);
+static void set_exposed(int s, bool expose);
+
 void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 {
 	uint64_t start = va & ~(VR_PAGE_SIZE - 1);
@@ -360,7 +369,7 @@ void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 	}
 	for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++) {
 		reserve_slot(s);
-		if (mmu.owner[s] != pml4_pa && !mmu.strict) {
+		if (mmu.owner[s] != pml4_pa) {
 			/* a new process in the slot: nothing of the old one may stay */
 			uint64_t base = VR_SLOT_BASE + (uint64_t)s * VR_SLOT_SIZE;
 
@@ -368,18 +377,20 @@ void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 			mark_dirty(base, base + VR_SLOT_SIZE);
 		}
 		mmu.owner[s] = pml4_pa;
+		if (mmu.exposed[s] && !slot_visible(s))
+			set_exposed(s, false); /* strict: a process's slot went to another */
 	}
-	if (!mmu.strict) {
-		mark_dirty(start, end);
-		return;
-	}
-	if (pml4_pa != mmu.active)
-		return; /* mirrored when that space is activated */
-	mirror_range(pml4_pa, start, end, false);
-	for (int s = sim_mmu_slot_of(start); s <= sim_mmu_slot_of(end - 1); s++)
-		mmu.exposed[s] = true;
+	mark_dirty(start, end);
 }
 
+/* Strict mode: whether slot s may be visible to user code now. */
+static bool slot_visible(int s)
+{
+	return !mmu.strict || (mmu.owner[s] && mmu.owner[s] == mmu.active);
+}
+
+/* Apply the collected changes of every visible slot; a hidden slot
+ * (strict mode) keeps its changes until its space is activated. */
 void sim_mmu_sync(void)
 {
 	if (!mmu.any_dirty)
@@ -388,54 +399,77 @@ void sim_mmu_sync(void)
 	for (int s = 0; s < (int)VR_SLOT_COUNT; s++) {
 		if (mmu.dirty[s].lo == mmu.dirty[s].hi)
 			continue;
+		if (!slot_visible(s)) {
+			mmu.any_dirty = true;
+			continue;
+		}
 		mirror_range(mmu.owner[s], mmu.dirty[s].lo, mmu.dirty[s].hi, mmu.stale[s]);
 		mmu.dirty[s].lo = mmu.dirty[s].hi = 0;
 		mmu.stale[s] = false;
+		mmu.exposed[s] = mmu.strict;
 	}
 }
 
-/* Call leaf(va, size) for each present entry under `table_pa` at `level`
- * that covers part of [lo, hi); `base` is the address the table maps. */
-static void for_each_leaf(uint64_t table_pa, int level, uint64_t base, uint64_t lo,
-			  uint64_t hi, void (*leaf)(uint64_t va, uint64_t size, uint64_t pml4),
-			  uint64_t pml4)
+static void host_protect(uint64_t va, uint64_t len, int prot)
 {
-	const uint64_t *table = sim_ram_ptr(table_pa & SIM_PTE_ADDR, VR_PAGE_SIZE);
-	uint64_t span = 1ull << (12 + 9 * level);
-
-	if (!table)
-		return;
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t va = base + i * span;
-		uint64_t e = table[i];
-
-		if (va + span <= lo || va >= hi || !(e & SIM_PTE_P))
-			continue;
-		if (level == 0 || (e & SIM_PTE_PS))
-			leaf(va, span, pml4);
-		else
-			for_each_leaf(e, level - 1, va, lo, hi, leaf, pml4);
+	mmu.stats.host_maps++;
+	if (mprotect((void *)va, len, prot) < 0) {
+		fprintf(stderr, "veridian-sim: mmu: mprotect(%#llx, %#llx) failed: %s\n",
+			(unsigned long long)va, (unsigned long long)len, strerror(errno));
+		hal_panic_halt();
 	}
 }
 
-static void expose_leaf(uint64_t va, uint64_t size, uint64_t pml4)
+/* Strict mode, g_tree_foreach() over mmu.mirrored: give the pages the
+ * mirror holds in one slot their recorded protection again, one mprotect
+ * per run of adjacent pages with one protection (frames need not be
+ * contiguous: the mappings stay). run = { start, end, prot, slot base,
+ * slot end }; the last run is left for the caller. (GLib 2.66 has no
+ * lower-bound iteration: pages of lower slots are skipped one by one.) */
+static gboolean reexpose_page(gpointer key, gpointer value, gpointer data)
 {
-	mirror_range(pml4, va, va + size, false);
+	const struct mirrored *m = key;
+	uint64_t *run = data;
+
+	(void)value;
+	if (m->va < run[3])
+		return FALSE;
+	if (m->va >= run[4])
+		return TRUE;
+	if (run[0] != run[1] && (m->va != run[1] || (uint64_t)m->prot != run[2])) {
+		host_protect(run[0], run[1] - run[0], (int)run[2]);
+		run[0] = run[1];
+	}
+	if (run[0] == run[1]) {
+		run[0] = m->va;
+		run[2] = (uint64_t)m->prot;
+	}
+	run[1] = m->va + VR_PAGE_SIZE;
+	return FALSE;
 }
 
-/* Strict mode: hide slot s, or mirror its owner's present pages. */
+/* Strict mode: hide slot s with one mprotect, keeping its mappings (and
+ * the mirror's record of them), or show them again. Changes made to the
+ * slot's tables while it was hidden are still dirty: sim_mmu_sync()
+ * applies them before user code runs. A slot whose owner changed is
+ * re-mirrored whole by that sync, so it is not re-exposed here. */
 static void set_exposed(int s, bool expose)
 {
 	uint64_t base = VR_SLOT_BASE + (uint64_t)s * VR_SLOT_SIZE;
+	uint64_t run[5] = { base, base, PROT_NONE, base, base + VR_SLOT_SIZE };
 
-	if (mmu.exposed[s]) {
-		host_map(base, VR_SLOT_SIZE, PROT_NONE, 0, false);
-		forget_range(base, base + VR_SLOT_SIZE);
+	if (!expose) {
+		if (mmu.exposed[s])
+			host_protect(base, VR_SLOT_SIZE, PROT_NONE);
+		mmu.exposed[s] = false;
+		return;
 	}
-	mmu.exposed[s] = expose;
-	if (expose)
-		for_each_leaf(mmu.owner[s], 3, 0, base, base + VR_SLOT_SIZE, expose_leaf,
-			      mmu.owner[s]);
+	if (mmu.exposed[s] || mmu.stale[s])
+		return;
+	g_tree_foreach(mmu.mirrored, reexpose_page, run);
+	if (run[0] != run[1])
+		host_protect(run[0], run[1] - run[0], (int)run[2]);
+	mmu.exposed[s] = true;
 }
 
 void hal_vm_activate(uint64_t pml4_pa)
@@ -448,7 +482,8 @@ void hal_vm_activate(uint64_t pml4_pa)
 		return; /* every process stays mapped: no host call on a switch */
 	for (int s = 0; s < (int)VR_SLOT_COUNT; s++) {
 		bool mine = mmu.owner[s] && mmu.owner[s] == pml4_pa;
-		if (mine || mmu.exposed[s])
+
+		if (mine != mmu.exposed[s])
 			set_exposed(s, mine);
 	}
 }

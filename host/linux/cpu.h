@@ -10,6 +10,7 @@
 /* Offsets in struct sim_cpu. */
 #define CPU_KSTACK_TOP 0
 #define CPU_IN_USER 8
+#define CPU_RESUME_PC 32
 
 /* Offsets in struct sim_uframe. */
 #define UF_RAX 0
@@ -31,10 +32,6 @@
 #define UF_RFLAGS 128
 #define UF_RSP 136
 #define UF_SIZE 208
-
-/* Bytes restore_user writes below the user's stack pointer (rdi, rflags,
- * rip): user code has no red zone, so that area is free. */
-#define UF_BELOW_SP 24
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -58,6 +55,7 @@ struct sim_cpu {
 	volatile uint64_t in_user;
 	volatile uint64_t irq_pending; /* a tick arrived in kernel code (real time) */
 	volatile uint64_t traps;     /* entries from user mode, for the watchdog */
+	uintptr_t resume_pc;         /* sim_irq_entry's jump target into user code */
 };
 
 extern struct sim_cpu sim_cpu;
@@ -85,6 +83,7 @@ struct sim_uframe {
 void sim_context_switch(struct hal_context *from, struct hal_context *to);
 void sim_trap_entry(void);
 void sim_irq_entry(void);
+extern const char sim_irq_resume_jump[]; /* the jmp through sim_cpu.resume_pc */
 void sim_context_start(void);
 noreturn void sim_user_enter(uintptr_t pc, uintptr_t sp, uintptr_t arg);
 

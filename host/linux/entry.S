@@ -170,8 +170,12 @@ sim_trap_user:
 
 /* Where a redirected signal resumes: rsp = rdi = the struct sim_uframe at
  * the top of the kernel stack. After the kernel has handled the event,
- * restore every user register from the frame. rip, rflags and rdi travel
- * through the 24 bytes below the user stack pointer (no red zone there). */
+ * restore every user register from the frame without touching the user
+ * stack (its page may be demand-zero and not mapped yet): rflags through
+ * the kernel stack, rip through sim_cpu.resume_pc (host memory), rsp last
+ * but one. Only the final jmp runs with sim_cpu.in_user set; a signal
+ * that interrupts it is given the jump's target as its pc (trap.c), so the
+ * frame and resume_pc may be reused at once. */
 	.globl sim_irq_entry
 	.type sim_irq_entry, @function
 sim_irq_entry:
@@ -182,21 +186,14 @@ sim_irq_entry:
 	UFRAME_SAVED(0x77)
 	call sim_irq_dispatch
 	movq %rsp, %rdi
-	movq UF_RSP(%rdi), %rax
-	subq $UF_BELOW_SP, %rax
-	movq UF_RDI(%rdi), %rcx
-	movq %rcx, 0(%rax)
-	movq UF_RFLAGS(%rdi), %rcx
-	movq %rcx, 8(%rax)
-	movq UF_RIP(%rdi), %rcx
-	movq %rcx, 16(%rax)
-	movq %rax, %rsp
-	/* on the user stack: rdi, rflags, rip there; the rest still in the
-	 * frame rdi points at until each is restored */
-	.cfi_def_cfa rsp, UF_BELOW_SP
-	.cfi_offset rip, -8
-	.cfi_offset rdi, -UF_BELOW_SP
-	UFRAME_GPRS_SAVED(0x75)
+	/* the same, through rdi: rsp moves below */
+	.cfi_escape 0x0f, 0x04, 0x75, (UF_RSP & 0x7f) | 0x80, UF_RSP >> 7, 0x06
+	UFRAME_SAVED(0x75)
+	movq UF_RIP(%rdi), %rax
+	movq %rax, sim_cpu+CPU_RESUME_PC(%rip)
+	pushq UF_RFLAGS(%rdi)
+	popfq
+	/* no instruction from here on changes the flags */
 	movq UF_RAX(%rdi), %rax
 	movq UF_RBX(%rdi), %rbx
 	movq UF_RCX(%rdi), %rcx
@@ -225,13 +222,16 @@ sim_irq_entry:
 	.cfi_same_value r13
 	.cfi_same_value r14
 	.cfi_same_value r15
-	movq $1, sim_cpu+CPU_IN_USER(%rip)
-	popq %rdi
-	.cfi_def_cfa_offset 16
+	movq UF_RSP(%rdi), %rsp
+	movq UF_RDI(%rdi), %rdi
+	/* the user pc is in sim_cpu.resume_pc, which CFI cannot name */
+	.cfi_def_cfa rsp, 0
 	.cfi_same_value rdi
-	popfq
-	.cfi_def_cfa_offset 8
-	ret
+	.cfi_undefined rip
+	movq $1, sim_cpu+CPU_IN_USER(%rip)
+	.globl sim_irq_resume_jump
+sim_irq_resume_jump:
+	jmp *sim_cpu+CPU_RESUME_PC(%rip)
 	.cfi_endproc
 	.size sim_irq_entry, . - sim_irq_entry
 

@@ -52,6 +52,7 @@ _Static_assert(__builtin_offsetof(struct sim_uframe, rdi) == UF_RDI, "UF_RDI");
 _Static_assert(__builtin_offsetof(struct sim_uframe, r15) == UF_R15, "UF_R15");
 _Static_assert(__builtin_offsetof(struct sim_cpu, in_user) == CPU_IN_USER, "CPU_IN_USER");
 _Static_assert(__builtin_offsetof(struct sim_cpu, kstack_top) == CPU_KSTACK_TOP, "CPU_KSTACK");
+_Static_assert(__builtin_offsetof(struct sim_cpu, resume_pc) == CPU_RESUME_PC, "CPU_RESUME_PC");
 
 #define RFLAGS_TF 0x100ull
 #define RFLAGS_DF 0x400ull
@@ -211,8 +212,6 @@ void sim_irq_dispatch(struct sim_uframe *f)
 	if (sim_cpu.irq_pending)
 		run_pending_tick();
 	sim_mmu_sync();
-	/* sim_irq_entry writes rdi, rflags and rip just below the user's sp */
-	VALGRIND_MAKE_MEM_UNDEFINED((void *)(f->rsp - UF_BELOW_SP), UF_BELOW_SP);
 	valgrind_user_stack_defined(f->rsp);
 }
 
@@ -236,6 +235,11 @@ static struct sim_uframe *redirect_to_kernel(ucontext_t *uc, enum sim_irq_reason
 {
 	greg_t *g = uc->uc_mcontext.gregs;
 	struct sim_uframe *f = (struct sim_uframe *)(sim_cpu.kstack_top - sizeof(*f));
+
+	/* Interrupted on sim_irq_entry's last instruction, with every user
+	 * register loaded: complete its jump here, as it reads resume_pc. */
+	if ((uintptr_t)g[REG_RIP] == (uintptr_t)sim_irq_resume_jump)
+		g[REG_RIP] = (greg_t)sim_cpu.resume_pc;
 
 	/* Memcheck takes the jump from the signal stack to f for a stack switch
 	 * and does not mark the kernel stack below f usable: do it here. */
@@ -298,6 +302,87 @@ static unsigned page_fault_access(const siginfo_t *si, const ucontext_t *uc)
 	return access;
 }
 
+/* Byte `off` of the user code at pc, read through the page tables (never
+ * through the host mirror: a signal handler must not fault); -1 if that
+ * byte is not mapped for user code. */
+static int user_code_byte(uintptr_t pc, unsigned off)
+{
+	int slot = sim_mmu_slot_of(pc + off);
+	struct sim_walk w;
+	const uint8_t *p;
+
+	if (slot < 0 || !sim_mmu_walk(sim_mmu_slot_owner(slot), pc + off, &w) || !w.user)
+		return -1;
+	p = sim_ram_ptr(w.pa, 1);
+	return p ? *p : -1;
+}
+
+enum partial_insn { INSN_OTHER, INSN_REP_STRING, INSN_PUSH };
+
+/* Classify the instruction at pc for valgrind_undo_partial(). */
+static enum partial_insn classify_insn(uintptr_t pc)
+{
+	bool rep = false;
+
+	for (unsigned i = 0; i < 15; i++) {
+		int b = user_code_byte(pc, i), m;
+
+		switch (b) {
+		case 0xf2: case 0xf3:
+			rep = true;
+			continue;
+		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+		case 0x66: case 0x67: case 0xf0:
+			continue;
+		case 0xa4: case 0xa5: case 0xa6: case 0xa7:
+		case 0xaa: case 0xab: case 0xac: case 0xad: case 0xae: case 0xaf:
+			return rep ? INSN_REP_STRING : INSN_OTHER;
+		case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56:
+		case 0x57: case 0x68: case 0x6a: case 0x9c: case 0xe8:
+			return INSN_PUSH;
+		case 0xff: /* call and push with a ModRM operand: /2 and /6 */
+			m = user_code_byte(pc, i + 1);
+			return m >= 0 && (((m >> 3) & 7) == 2 || ((m >> 3) & 7) == 6) ?
+				INSN_PUSH : INSN_OTHER;
+		default:
+			if (b >= 0x40 && b <= 0x4f)
+				continue; /* REX */
+			return INSN_OTHER;
+		}
+	}
+	return INSN_OTHER;
+}
+
+/* Valgrind only. A faulting instruction must be retried from the state it
+ * started in, but Valgrind's translation commits some register updates
+ * before the memory access that faults, and its signal context shows them:
+ * a rep string instruction has already decremented rcx (one element would
+ * be lost), and push or call has already lowered rsp (the retry would push
+ * 8 bytes lower). Undo exactly those two. Natively the CPU commits nothing
+ * (a push's fault address is then rsp - 8, never in [rsp, rsp + 8)).
+ * Requires --vex-iropt-register-updates=allregs-at-mem-access (otherwise
+ * Valgrind's context may hold stale registers) and --vex-guest-chase=no
+ * (otherwise the pc may be that of a call or jmp Valgrind followed into
+ * the faulting block, already executed): see docs/debugging.md. Other
+ * instructions that update a register before a store (pop to memory,
+ * enter) are not handled. */
+static void valgrind_undo_partial(struct sim_uframe *f)
+{
+	switch (classify_insn(f->rip)) {
+	case INSN_REP_STRING:
+		f->rcx++;
+		break;
+	case INSN_PUSH:
+		if (f->fault.addr >= f->rsp && f->fault.addr < f->rsp + 8) {
+			f->rsp += 8;
+			f->fault.sp = f->rsp;
+		}
+		break;
+	case INSN_OTHER:
+		break;
+	}
+}
+
 static void on_fault(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -316,8 +401,11 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 		.pc = f->rip,
 		.sp = f->rsp,
 	};
-	if (f->fault.kind == HAL_FAULT_PAGE)
+	if (f->fault.kind == HAL_FAULT_PAGE) {
 		f->fault.access = page_fault_access(si, uc);
+		if (RUNNING_ON_VALGRIND)
+			valgrind_undo_partial(f);
+	}
 }
 
 static void on_tick(int sig, siginfo_t *si, void *ucv)
