@@ -11,8 +11,21 @@
 #define CPIO_MODE_TYPE 0170000u
 #define CPIO_MODE_REG 0100000u
 
-enum { F_INO, F_MODE, F_UID, F_GID, F_NLINK, F_MTIME, F_FILESIZE, F_DEVMAJ, F_DEVMIN,
-       F_RDEVMAJ, F_RDEVMIN, F_NAMESIZE, F_CHECK };
+enum {
+	F_INO,
+	F_MODE,
+	F_UID,
+	F_GID,
+	F_NLINK,
+	F_MTIME,
+	F_FILESIZE,
+	F_DEVMAJ,
+	F_DEVMIN,
+	F_RDEVMAJ,
+	F_RDEVMIN,
+	F_NAMESIZE,
+	F_CHECK
+};
 
 static int hex8(const char *p, uint32_t *out)
 {

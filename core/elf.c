@@ -101,7 +101,8 @@ static int add_segment(struct elf_image *img, const struct elf64_phdr *ph, const
 		return reject(why, "too many loadable segments");
 	if (img->nsegments) {
 		const struct elf_segment *prev = &img->seg[img->nsegments - 1];
-		if (ALIGN_DOWN(ph->p_vaddr, PAGE_SIZE) < ALIGN_UP(prev->vaddr + prev->memsz, PAGE_SIZE))
+		if (ALIGN_DOWN(ph->p_vaddr, PAGE_SIZE) <
+		    ALIGN_UP(prev->vaddr + prev->memsz, PAGE_SIZE))
 			return reject(why, "loadable segments overlap or are out of order");
 	}
 	s = &img->seg[img->nsegments++];
@@ -142,7 +143,8 @@ int elf_parse(const void *data, size_t size, struct elf_image *img, const char *
 
 		memcpy(&ph, (const char *)data + eh.e_phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.p_type == PT_INTERP)
-			return reject(why, "needs a dynamic linker (PT_INTERP); link with -static-pie");
+			return reject(why,
+				      "needs a dynamic linker (PT_INTERP); link with -static-pie");
 		if (ph.p_type == PT_TLS)
 			return reject(why, "thread-local storage segments are not supported yet");
 		if (ph.p_type != PT_LOAD)
@@ -177,8 +179,8 @@ static int load_segment(struct vm_space *vs, uintptr_t base, const char *file,
 		if (!pa)
 			return VR_ENOMEM;
 		if (hi > lo)
-			memcpy((char *)phys_to_virt(pa) + (lo - page), file + s->offset + (lo - s->vaddr),
-			       hi - lo);
+			memcpy((char *)phys_to_virt(pa) + (lo - page),
+			       file + s->offset + (lo - s->vaddr), hi - lo);
 		err = vm_map(vs, base + page, pa, s->prot, true);
 		if (err) {
 			pmm_free(pa, 1);
@@ -191,8 +193,7 @@ static int load_segment(struct vm_space *vs, uintptr_t base, const char *file,
 
 /* Unmap the pages the loader mapped (below `done`), and only those: a page
  * that was in the way (VR_EBUSY) belongs to someone else. */
-static void unload(struct vm_space *vs, uintptr_t base, const struct elf_image *img,
-		   uint64_t done)
+static void unload(struct vm_space *vs, uintptr_t base, const struct elf_image *img, uint64_t done)
 {
 	for (unsigned i = 0; i < img->nsegments; i++) {
 		const struct elf_segment *s = &img->seg[i];

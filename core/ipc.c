@@ -306,8 +306,7 @@ static void sender_done(struct thread *s, struct thread *r)
 	}
 }
 
-int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call,
-		 uint64_t deadline)
+int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call, uint64_t deadline)
 {
 	struct endpoint *ep = container_of(ep_cap->obj, struct endpoint, obj);
 	struct thread *t = sched_current(), *r = first_waiter(&ep->receivers);
@@ -453,8 +452,7 @@ static void notify_timer_fire(struct ktimer *kt)
 	ktimer_arm(kt, next);
 }
 
-int64_t notify_timer_set(struct notification *n, uint64_t deadline, uint64_t period,
-			 uint64_t bits)
+int64_t notify_timer_set(struct notification *n, uint64_t deadline, uint64_t period, uint64_t bits)
 {
 	ktimer_cancel(&n->timer);
 	if (!deadline)

@@ -21,11 +21,11 @@
 struct slab {
 	uint32_t magic;
 	uint16_t class_idx;
-	uint16_t free;      /* objects on the free list */
+	uint16_t free; /* objects on the free list */
 	uint16_t capacity;
-	struct list link;   /* on the class's partial list when free > 0 */
-	void *free_list;    /* singly linked through the objects */
-	struct list all;    /* every slab, for kheap_check */
+	struct list link; /* on the class's partial list when free > 0 */
+	void *free_list;  /* singly linked through the objects */
+	struct list all;  /* every slab, for kheap_check */
 };
 
 static struct {

@@ -95,9 +95,9 @@ static void fault_report(const struct process *p, const struct hal_fault *f)
 	if (f->kind == HAL_FAULT_PAGE)
 		kprintf("kernel: pid %lld (%s): page fault at 0x%llx (%s, %s), pc 0x%llx: killed\n",
 			(long long)p->pid, p->name, (unsigned long long)f->addr,
-			f->access & HAL_ACCESS_WRITE ? "write"
+			f->access & HAL_ACCESS_WRITE  ? "write"
 			: f->access & HAL_ACCESS_EXEC ? "execute"
-						     : "read",
+						      : "read",
 			f->access & HAL_ACCESS_PRESENT ? "protection" : "not present",
 			(unsigned long long)f->pc);
 	else

@@ -283,8 +283,8 @@ int mem_map_check(struct vm_space *vs, const struct mem_obj *mo, uintptr_t va, u
 	return VR_OK;
 }
 
-int mem_map(struct vm_space *vs, struct mem_obj *mo, uintptr_t va, uint64_t first,
-	    uint64_t npages, unsigned prot, unsigned max_prot, unsigned flags)
+int mem_map(struct vm_space *vs, struct mem_obj *mo, uintptr_t va, uint64_t first, uint64_t npages,
+	    unsigned prot, unsigned max_prot, unsigned flags)
 {
 	struct mem_map *m;
 
@@ -295,8 +295,14 @@ int mem_map(struct vm_space *vs, struct mem_obj *mo, uintptr_t va, uint64_t firs
 		quota_uncharge(vs->quota, sizeof(*m));
 		return VR_ENOMEM;
 	}
-	*m = (struct mem_map){ .mo = mo, .vs = vs, .va = va, .first = first, .npages = npages,
-			       .prot = prot, .max_prot = max_prot, .flags = flags };
+	*m = (struct mem_map){ .mo = mo,
+			       .vs = vs,
+			       .va = va,
+			       .first = first,
+			       .npages = npages,
+			       .prot = prot,
+			       .max_prot = max_prot,
+			       .flags = flags };
 	list_push_back(&mo->maps, &m->obj_link);
 	list_push_back(&vs->maps, &m->space_link);
 	mo->nmaps++;
@@ -376,8 +382,8 @@ void mem_unmap_all(struct vm_space *vs)
 		map_remove(container_of(l, struct mem_map, space_link));
 }
 
-int mem_map_anon(struct vm_space *vs, struct quota *q, uintptr_t va, uint64_t npages,
-		 unsigned prot, uint64_t eager)
+int mem_map_anon(struct vm_space *vs, struct quota *q, uintptr_t va, uint64_t npages, unsigned prot,
+		 uint64_t eager)
 {
 	struct mem_obj *mo;
 	int err = mem_obj_create(q, npages, &mo);

@@ -41,8 +41,8 @@ struct frame {
 };
 
 static struct {
-	uint64_t base_pfn;   /* first frame covered by `frames` */
-	uint64_t nframes;    /* frames covered */
+	uint64_t base_pfn; /* first frame covered by `frames` */
+	uint64_t nframes;  /* frames covered */
 	struct frame *frames;
 	uint32_t head[PMM_MAX_ORDER + 1];
 	uint64_t total_pages;
@@ -261,8 +261,7 @@ void pmm_free(uint64_t pa, size_t count)
 	uint32_t i;
 
 	KASSERT(IS_ALIGNED(pa, PAGE_SIZE));
-	KASSERT(count > 0 && first >= pmm.base_pfn &&
-		first + count <= pmm.base_pfn + pmm.nframes);
+	KASSERT(count > 0 && first >= pmm.base_pfn && first + count <= pmm.base_pfn + pmm.nframes);
 	/* check the whole run before changing anything */
 	for (size_t j = 0; j < count; j++) {
 		uint32_t k = used_index(pa + j * PAGE_SIZE);
@@ -320,8 +319,8 @@ static bool block_ok(uint32_t i, unsigned k, bool deep, uint64_t *free)
 
 	if (i >= pmm.nframes || i + (1ull << k) > pmm.nframes)
 		return false;
-	if (pmm.frames[i].flags != FRAME_HEAD || pmm.frames[i].order != k ||
-	    pmm.frames[i].refs || !IS_ALIGNED(pmm.base_pfn + i, 1ull << k))
+	if (pmm.frames[i].flags != FRAME_HEAD || pmm.frames[i].order != k || pmm.frames[i].refs ||
+	    !IS_ALIGNED(pmm.base_pfn + i, 1ull << k))
 		return false;
 	for (uint64_t j = 1; deep && j < (1ull << k); j++)
 		if (pmm.frames[i + j].refs || pmm.frames[i + j].flags)

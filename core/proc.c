@@ -27,11 +27,11 @@ static struct {
 	uint64_t trap_page_pa;     /* shared by all processes, read+execute */
 	struct vm_space kernel_vs; /* active while no process is */
 	struct process *slots[VR_SLOT_COUNT];
-	unsigned next_slot;        /* round-robin, so slots are not reused at once */
+	unsigned next_slot; /* round-robin, so slots are not reused at once */
 	struct list all;
 	int64_t next_pid;
-	struct quota *root;        /* init's quota: all of RAM but a kernel reserve */
-	struct process *init;      /* the first process: adopts orphans */
+	struct quota *root;   /* init's quota: all of RAM but a kernel reserve */
+	struct process *init; /* the first process: adopts orphans */
 } procs;
 
 /* What the kernel keeps for itself beyond any process's reach: 1/8 of RAM,
@@ -41,8 +41,8 @@ static struct {
 
 /* Bytes a process costs before it maps anything: its record, its kernel
  * stack and its capability slots. */
-#define PROC_FIXED_BYTES                                                            \
-	(sizeof(struct process) + KSTACK_PAGES * PAGE_SIZE +                        \
+#define PROC_FIXED_BYTES                                     \
+	(sizeof(struct process) + KSTACK_PAGES * PAGE_SIZE + \
 	 ALIGN_UP(PROC_CSPACE_SLOTS * sizeof(struct cap_slot), PAGE_SIZE))
 
 void proc_init(const void *initrd, size_t initrd_size)
@@ -57,7 +57,7 @@ void proc_init(const void *initrd, size_t initrd_size)
 	hal_trap_page_fill(phys_to_virt(procs.trap_page_pa), PAGE_SIZE);
 	pmm_get_stats(&st);
 	procs.root = quota_create(NULL, (st.free_pages - st.free_pages / PROC_KERNEL_RESERVE_DIV) *
-					    PAGE_SIZE);
+						PAGE_SIZE);
 	if (!procs.root)
 		KPANIC("out of memory at boot");
 	list_init(&procs.all);
@@ -234,8 +234,8 @@ static int grant_initial_caps(struct process *parent, struct process *p, const c
 	return VR_OK;
 }
 
-int proc_spawn(struct process *parent, const char *path, const char *args,
-	       const cap_handle_t *caps, unsigned ncaps, int64_t *pid)
+int proc_spawn(struct process *parent, const char *path, const char *args, const cap_handle_t *caps,
+	       unsigned ncaps, int64_t *pid)
 {
 	struct cpio_entry file;
 	struct elf_image img;
@@ -278,9 +278,10 @@ int proc_spawn(struct process *parent, const char *path, const char *args,
 	err = setup_space(p, &file, &img, args);
 	if (!err && ncaps)
 		err = grant_initial_caps(parent, p, caps, ncaps);
-	t = err ? NULL : thread_create_user(p, proc_slot_base(p) + VR_SLOT_IMAGE_OFF + img.entry,
-					    proc_slot_base(p) + VR_SLOT_STACK_TOP,
-					    proc_slot_base(p) + VR_SLOT_INFO_OFF);
+	t = err ? NULL
+		: thread_create_user(p, proc_slot_base(p) + VR_SLOT_IMAGE_OFF + img.entry,
+				     proc_slot_base(p) + VR_SLOT_STACK_TOP,
+				     proc_slot_base(p) + VR_SLOT_INFO_OFF);
 	if (!t) {
 		spawn_fail(p, true);
 		return err ? err : VR_ENOMEM;
@@ -314,9 +315,8 @@ static void proc_free(struct process *p)
  * orphans for good and dead ones are freed at once. */
 static void orphan_children(struct process *p)
 {
-	struct process *adopter = procs.init && procs.init != p && !procs.init->zombie
-					  ? procs.init
-					  : NULL;
+	struct process *adopter =
+		procs.init && procs.init != p && !procs.init->zombie ? procs.init : NULL;
 	struct list *l;
 	bool wake = false;
 

@@ -34,21 +34,21 @@
  * to reschedule); nothing else here assumes a single one but this_cpu(). */
 struct sched_cpu {
 	struct runqueue rq;
-	struct thread idle;        /* the boot context becomes the idle thread */
-	struct thread *owner;      /* whose slice runs: picked by reschedule() */
-	uint64_t run_start;        /* clock when owner started running */
-	uint64_t slice_end;        /* clock value at which current's slice ends */
+	struct thread idle;   /* the boot context becomes the idle thread */
+	struct thread *owner; /* whose slice runs: picked by reschedule() */
+	uint64_t run_start;   /* clock when owner started running */
+	uint64_t slice_end;   /* clock value at which current's slice ends */
 	bool need_resched;
-	enum rq_how resched_how;   /* how current is queued when preempted */
+	enum rq_how resched_how; /* how current is queued when preempted */
 };
 
 static struct {
 	struct sched_cpu cpu0;
-	struct list timers;        /* armed ktimers, by deadline */
-	struct list reap;          /* zombies whose stacks can be freed */
+	struct list timers; /* armed ktimers, by deadline */
+	struct list reap;   /* zombies whose stacks can be freed */
 	struct list all;
 	int64_t next_tid;
-	uint64_t armed;            /* the deadline last given to hal_timer_arm */
+	uint64_t armed; /* the deadline last given to hal_timer_arm */
 } sched;
 
 static struct sched_cpu *this_cpu(void)
@@ -161,8 +161,7 @@ static void inherit_policy(struct thread *t)
 	t->se.cpu = parent->se.cpu;
 }
 
-struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t sp,
-				  uintptr_t arg)
+struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t sp, uintptr_t arg)
 {
 	struct thread *t = kzalloc(sizeof(*t));
 

@@ -68,9 +68,12 @@ void rq_init(struct runqueue *rq, unsigned cpu)
 
 void se_init(struct sched_entity *se, unsigned policy, int prio)
 {
-	*se = (struct sched_entity){ .policy = (uint8_t)policy, .prio = (int8_t)prio,
-				     .eff_policy = (uint8_t)policy, .eff_prio = (int8_t)prio,
-				     .rank = (int16_t)sched_rank(policy, prio), .affinity = 1 };
+	*se = (struct sched_entity){ .policy = (uint8_t)policy,
+				     .prio = (int8_t)prio,
+				     .eff_policy = (uint8_t)policy,
+				     .eff_prio = (int8_t)prio,
+				     .rank = (int16_t)sched_rank(policy, prio),
+				     .affinity = 1 };
 	list_init(&se->link);
 }
 
@@ -250,8 +253,7 @@ static bool level_ok(const struct runqueue *rq, int p)
 }
 
 /* Counts the entities of a list and checks invariants 1 and 3 on them. */
-static bool list_ok(const struct runqueue *rq, const struct list *head, bool fair,
-		    unsigned *count)
+static bool list_ok(const struct runqueue *rq, const struct list *head, bool fair, unsigned *count)
 {
 	const struct list *l;
 	uint64_t last = 0;

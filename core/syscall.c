@@ -178,7 +178,8 @@ static void ps_one(struct thread *t, void *arg)
 			kstrlcpy(ti.name, "idle", sizeof(ti.name));
 		}
 		sched_fill_thread_info(t, &ti);
-		COPY_CHECKED(vm_copy_to_user(c->vs, c->buf + c->count * sizeof(ti), &ti, sizeof(ti)));
+		COPY_CHECKED(
+			vm_copy_to_user(c->vs, c->buf + c->count * sizeof(ti), &ti, sizeof(ti)));
 	}
 	c->count++;
 }
@@ -262,8 +263,7 @@ int64_t syscall_dispatch(uint64_t nr, const struct syscall_args *args)
 	return syscall_table[nr](args);
 }
 
-int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-		       uint64_t a4)
+int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
 	struct syscall_args args = { { a0, a1, a2, a3, a4 } };
 	int64_t ret = syscall_dispatch(nr, &args);

@@ -72,8 +72,8 @@ int64_t sys_cap_mint(const struct syscall_args *a)
 		return VR_ECAP_RANGE;
 	if (a->a[1] & ~(uint64_t)CAP_RIGHTS_ALL)
 		return VR_EINVAL;
-	err = cap_mint(caller_cs(), (cap_handle_t)a->a[0], caller_cs(), (uint32_t)a->a[1],
-		       a->a[2], a->a[3], hal_clock_ns(), &out);
+	err = cap_mint(caller_cs(), (cap_handle_t)a->a[0], caller_cs(), (uint32_t)a->a[1], a->a[2],
+		       a->a[3], hal_clock_ns(), &out);
 	return err ? err : (int64_t)out;
 }
 
@@ -196,7 +196,8 @@ int64_t sys_ipc_send(const struct syscall_args *a)
 	int err = decode_send(a, CAP_WRITE, &ep);
 
 	return err ? err
-		   : ipc_send(ep, a->a[1], (unsigned)a->a[2], false, ipc_deadline(a->a[2], a->a[3]));
+		   : ipc_send(ep, a->a[1], (unsigned)a->a[2], false,
+			      ipc_deadline(a->a[2], a->a[3]));
 }
 
 int64_t sys_ipc_call(const struct syscall_args *a)
@@ -264,4 +265,3 @@ int64_t sys_notify_wait(const struct syscall_args *a)
 		   : notify_wait(container_of(n->obj, struct notification, obj), (unsigned)a->a[1],
 				 ipc_deadline(a->a[1], a->a[2]));
 }
-

@@ -23,7 +23,7 @@
 #include <veridian/quota.h>
 #include <veridian/vm.h>
 
-#define VM_FIRST_USER_PML4 1u   /* entry 0 belongs to the kernel */
+#define VM_FIRST_USER_PML4 1u /* entry 0 belongs to the kernel */
 #define VM_LAST_USER_PML4 255u
 #define TABLE_FLAGS (PTE_P | PTE_W | PTE_U)
 #define VM_BOOT_CPU 1ull /* the CPU mask of every space: one CPU today */
@@ -75,8 +75,9 @@ int vm_space_init_quota(struct vm_space *vs, struct quota *q)
 		quota_uncharge(q, PAGE_SIZE);
 		return VR_ENOMEM;
 	}
-	*vs = (struct vm_space){ .pml4_pa = pa, .pml4 = phys_to_virt(pa), .cpus = VM_BOOT_CPU,
-				 .quota = q };
+	*vs = (struct vm_space){
+		.pml4_pa = pa, .pml4 = phys_to_virt(pa), .cpus = VM_BOOT_CPU, .quota = q
+	};
 	list_init(&vs->maps);
 	hal_vm_space_init(vs->pml4);
 	KCHECK(vm_space_check(vs));
@@ -246,8 +247,7 @@ static bool resolve(const struct vm_space *vs, uintptr_t va, bool write)
 
 /* Copy between kernel memory and user memory one page at a time; `to_user`
  * selects the direction and requires PTE_W. */
-static int copy_user(const struct vm_space *vs, uintptr_t uva, void *kbuf, size_t n,
-		     bool to_user)
+static int copy_user(const struct vm_space *vs, uintptr_t uva, void *kbuf, size_t n, bool to_user)
 {
 	uint64_t need = PTE_P | PTE_U | (to_user ? PTE_W : 0);
 	char *k = kbuf;

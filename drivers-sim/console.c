@@ -24,7 +24,7 @@
 #include "sim/sim.h"
 
 static struct {
-	char *script;      /* whole input text (g_malloc) */
+	char *script; /* whole input text (g_malloc) */
 	size_t script_len;
 	size_t script_pos; /* next byte to deliver */
 	bool have_tty;     /* reading the terminal through libuv */

@@ -53,9 +53,9 @@ static int client(void)
 	unsigned nwords = (sizeof(hello) + 7) / 8;
 	int status;
 
-	ep = sys_endpoint_create();                                    /* 1 */
-	badged = sys_cap_mint((uint32_t)ep, VR_CAP_READ | VR_CAP_WRITE | VR_CAP_GRANT,
-			      7, 0);                                   /* 2 */
+	ep = sys_endpoint_create(); /* 1 */
+	badged =
+		sys_cap_mint((uint32_t)ep, VR_CAP_READ | VR_CAP_WRITE | VR_CAP_GRANT, 7, 0); /* 2 */
 	if (ep < 0 || badged < 0) {
 		printf("echo-server: %s\n", vr_strerror(ep < 0 ? ep : badged));
 		return 1;

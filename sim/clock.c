@@ -19,10 +19,10 @@
 static struct {
 	enum sim_time_mode mode;
 	uv_loop_t loop;
-	uv_timer_t timer;   /* real time only */
-	uint64_t boot_ns;   /* real time: uv_hrtime() at boot */
-	uint64_t now;       /* virtual time */
-	uint64_t deadline;  /* UINT64_MAX: disarmed */
+	uv_timer_t timer;  /* real time only */
+	uint64_t boot_ns;  /* real time: uv_hrtime() at boot */
+	uint64_t now;      /* virtual time */
+	uint64_t deadline; /* UINT64_MAX: disarmed */
 } clk = { .deadline = UINT64_MAX };
 
 uv_loop_t *sim_loop(void)

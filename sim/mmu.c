@@ -137,9 +137,12 @@ static bool walk(uint64_t pml4_pa, uint64_t va, struct sim_walk *w, uint64_t *ab
 			/* bit 12 of a large-page entry is PAT, not address */
 			uint64_t base = e & SIM_PTE_ADDR & ~(size - 1);
 
-			*w = (struct sim_walk){ .pte = e, .pa = base + (va & (size - 1)),
-						.page_size = size, .writable = writable,
-						.user = user, .exec = exec };
+			*w = (struct sim_walk){ .pte = e,
+						.pa = base + (va & (size - 1)),
+						.page_size = size,
+						.writable = writable,
+						.user = user,
+						.exec = exec };
 			return true;
 		}
 		table_pa = e;
@@ -175,8 +178,7 @@ static void host_map(uintptr_t va, uint64_t len, int prot, uint64_t pa, bool ram
 {
 	int share = ram && !(prot & PROT_WRITE) ? MAP_PRIVATE : MAP_SHARED; /* invariants 5, 6 */
 	int flags = MAP_FIXED | share | (ram ? 0 : RESERVE_FLAGS);
-	void *p = mmap((void *)va, len, prot, flags, ram ? sim_ram_fd() : -1,
-		       ram ? (off_t)pa : 0);
+	void *p = mmap((void *)va, len, prot, flags, ram ? sim_ram_fd() : -1, ram ? (off_t)pa : 0);
 
 	mmu.stats.host_maps++;
 	if (p == MAP_FAILED) {
@@ -313,7 +315,8 @@ static void warn_outside(uint64_t va)
 	if (mmu.warned_outside)
 		return;
 	mmu.warned_outside = true;
-	fprintf(stderr, "veridian-sim: mmu: user mapping at %#llx lies outside the slot area "
+	fprintf(stderr,
+		"veridian-sim: mmu: user mapping at %#llx lies outside the slot area "
 		"[%#llx, %#llx) and cannot be mirrored; user code faults there\n",
 		(unsigned long long)va, VR_SLOT_BASE, (unsigned long long)SLOT_AREA_END);
 }
@@ -327,8 +330,7 @@ static void reserve_slot(int s)
 
 	if (mmu.reserved[s])
 		return;
-	p = mmap((void *)base, VR_SLOT_SIZE, PROT_NONE,
-		 RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
+	p = mmap((void *)base, VR_SLOT_SIZE, PROT_NONE, RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p != (void *)base) {
 		fprintf(stderr, "veridian-sim: mmu: cannot reserve slot %d at %#llx: %s\n", s,
 			(unsigned long long)base, p == MAP_FAILED ? strerror(errno) : "moved");
@@ -497,10 +499,10 @@ int sim_mmu_init(bool strict)
 	mmu.mirrored = g_tree_new_full(mirrored_cmp, NULL, g_free, NULL);
 	if (RUNNING_ON_VALGRIND)
 		return 0;
-	p = mmap((void *)VR_SLOT_BASE, len, PROT_NONE,
-		 RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
+	p = mmap((void *)VR_SLOT_BASE, len, PROT_NONE, RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p == MAP_FAILED || p != (void *)VR_SLOT_BASE) {
-		fprintf(stderr, "veridian-sim: cannot reserve the user slot area [%#llx, %#llx): %s\n",
+		fprintf(stderr,
+			"veridian-sim: cannot reserve the user slot area [%#llx, %#llx): %s\n",
 			VR_SLOT_BASE, (unsigned long long)SLOT_AREA_END,
 			p == MAP_FAILED ? strerror(errno) : "the kernel placed it elsewhere");
 		return -1;

@@ -78,16 +78,19 @@ static uint64_t load_initrd(const char *path, uint64_t *size_out)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		fprintf(stderr, "veridian-sim: cannot open initrd %s: %s (build it with 'make', "
-			"or name one with --initrd=FILE)\n", path, strerror(errno));
+		fprintf(stderr,
+			"veridian-sim: cannot open initrd %s: %s (build it with 'make', "
+			"or name one with --initrd=FILE)\n",
+			path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return 0;
 	}
 	if ((uint64_t)st.st_size > ram.size / 2) {
-		fprintf(stderr, "veridian-sim: initrd %s (%lld bytes) does not fit in half of "
-			"the %llu MiB of RAM; use a larger --memory\n", path,
-			(long long)st.st_size, (unsigned long long)(ram.size >> 20));
+		fprintf(stderr,
+			"veridian-sim: initrd %s (%lld bytes) does not fit in half of "
+			"the %llu MiB of RAM; use a larger --memory\n",
+			path, (long long)st.st_size, (unsigned long long)(ram.size >> 20));
 		close(fd);
 		return 0;
 	}

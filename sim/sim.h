@@ -21,7 +21,7 @@
 
 /* ---- RAM (ram.c) ---------------------------------------------------------- */
 
-#define SIM_RAM_MIN (8ull << 20)    /* smallest --memory the kernel can boot in */
+#define SIM_RAM_MIN (8ull << 20) /* smallest --memory the kernel can boot in */
 #define SIM_RAM_MAX (64ull << 30)
 #define SIM_RAM_LOW_RESERVED (1ull << 20) /* kept out of the frame allocator, as on a PC */
 

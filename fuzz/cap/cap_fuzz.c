@@ -49,11 +49,11 @@ struct fobj {
 
 struct mslot {
 	bool used;
-	int obj;      /* index in S.obj */
+	int obj; /* index in S.obj */
 	uint32_t rights;
 	uint64_t badge;
 	uint64_t expiry;
-	int parent;   /* global slot index (cs * MAXSLOTS + slot) or NO_PARENT */
+	int parent; /* global slot index (cs * MAXSLOTS + slot) or NO_PARENT */
 	uint16_t gen;
 };
 
@@ -77,18 +77,18 @@ static struct {
 	bool trace;
 } S;
 
-#define FAIL(...)                                                             \
-	do {                                                                  \
-		fprintf(stderr, "cap_fuzz: step %u: ", S.step);               \
-		fprintf(stderr, __VA_ARGS__);                                 \
-		fprintf(stderr, "\n");                                        \
-		abort();                                                      \
+#define FAIL(...)                                               \
+	do {                                                    \
+		fprintf(stderr, "cap_fuzz: step %u: ", S.step); \
+		fprintf(stderr, __VA_ARGS__);                   \
+		fprintf(stderr, "\n");                          \
+		abort();                                        \
 	} while (0)
 
-#define TRACE(...)                                                            \
-	do {                                                                  \
-		if (S.trace)                                                  \
-			fprintf(stderr, __VA_ARGS__);                         \
+#define TRACE(...)                                    \
+	do {                                          \
+		if (S.trace)                          \
+			fprintf(stderr, __VA_ARGS__); \
 	} while (0)
 
 static uint8_t next(void)
@@ -349,8 +349,9 @@ static void op_insert(void)
 	k = o < NOBJ ? &S.obj[o].p->k : &bogus;
 	TRACE("%u: insert cs%d obj%d rights %#x badge %llu\n", S.step, c, o, rights,
 	      (unsigned long long)badge);
-	want = o == NOBJ || (rights & ~CAP_RIGHTS_ALL) ? VR_EINVAL :
-	       model_full(c) ? VR_ENOMEM : VR_OK;
+	want = o == NOBJ || (rights & ~CAP_RIGHTS_ALL) ? VR_EINVAL
+	       : model_full(c)                         ? VR_ENOMEM
+						       : VR_OK;
 	got = cap_insert(S.cs[c], k, rights, badge, &h);
 	expect_rc("cap_insert", got, want);
 	if (got) {
@@ -378,16 +379,16 @@ static void op_mint(bool copy)
 	TRACE("%u: %s cs%d %#x -> cs%d rights %#x badge %llu expiry %llu (now %llu)\n", S.step,
 	      copy ? "copy" : "mint", c, h, d, rights, (unsigned long long)badge,
 	      (unsigned long long)expiry, (unsigned long long)S.now);
-	want = rights & ~CAP_RIGHTS_ALL ? VR_EINVAL :
-	       model_lookup(c, h, KOBJ_NONE, CAP_DELEGATE, &src);
+	want = rights & ~CAP_RIGHTS_ALL ? VR_EINVAL
+					: model_lookup(c, h, KOBJ_NONE, CAP_DELEGATE, &src);
 	if (!want && badge && ms(src)->badge && badge != ms(src)->badge)
 		want = VR_EINVAL;
 	else if (!want && expiry != CAP_NO_EXPIRY && expiry <= S.now)
 		want = VR_EINVAL;
 	else if (!want && model_full(d))
 		want = VR_ENOMEM;
-	got = copy ? cap_copy(S.cs[c], h, S.cs[d], S.now, &out) :
-		     cap_mint(S.cs[c], h, S.cs[d], rights, badge, expiry, S.now, &out);
+	got = copy ? cap_copy(S.cs[c], h, S.cs[d], S.now, &out)
+		   : cap_mint(S.cs[c], h, S.cs[d], rights, badge, expiry, S.now, &out);
 	expect_rc(copy ? "cap_copy" : "cap_mint", got, want);
 	if (got)
 		return;
@@ -397,9 +398,10 @@ static void op_mint(bool copy)
 		.obj = ms(src)->obj,
 		.rights = ms(src)->rights & rights,
 		.badge = ms(src)->badge ? ms(src)->badge : badge,
-		.expiry = ms(src)->expiry == CAP_NO_EXPIRY ? expiry :
-			  expiry == CAP_NO_EXPIRY ? ms(src)->expiry :
-			  expiry < ms(src)->expiry ? expiry : ms(src)->expiry,
+		.expiry = ms(src)->expiry == CAP_NO_EXPIRY ? expiry
+			  : expiry == CAP_NO_EXPIRY        ? ms(src)->expiry
+			  : expiry < ms(src)->expiry       ? expiry
+							   : ms(src)->expiry,
 		.parent = src,
 		.gen = ms(gi)->gen,
 	};
@@ -504,7 +506,8 @@ static void op_identify(void)
 		return;
 	if (info.type != obj_types[ms(gi)->obj] || info.rights != ms(gi)->rights ||
 	    info.badge != ms(gi)->badge || info.expiry != ms(gi)->expiry)
-		FAIL("cap_identify: type %d rights %#x badge %llu expiry %llu differ from the model",
+		FAIL("cap_identify: type %d rights %#x badge %llu expiry %llu differ from the "
+		     "model",
 		     info.type, info.rights, (unsigned long long)info.badge,
 		     (unsigned long long)info.expiry);
 }

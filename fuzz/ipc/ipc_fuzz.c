@@ -54,11 +54,11 @@
 #include <veridian/sched.h>
 
 #define RAM_BYTES (4u << 20) /* small: pmm_check() walks every frame after each allocation */
-#define MAX_ACTORS 8u       /* worker processes with operations of their own */
+#define MAX_ACTORS 8u        /* worker processes with operations of their own */
 #define MAX_OPS 400u
 #define HDR_BYTES 3u
 #define OP_BYTES 4u
-#define HANDLES 16u         /* handles a worker remembers */
+#define HANDLES 16u /* handles a worker remembers */
 #define INPUT_GAP_NS 1000000000ull
 #define DRAIN_NS 1000000ull
 #define SLEEP_HORIZON_NS 3600000000000ull /* a sleep longer than this is forever */
@@ -75,16 +75,58 @@
 #define BAD_USER_OFF 0x10000ull /* unmapped in every slot */
 
 enum op_code {
-	OP_EP_CREATE, OP_NTF_CREATE, OP_MINT, OP_COPY, OP_DELETE, OP_REVOKE, OP_IDENTIFY,
-	OP_SEND, OP_RECV, OP_CALL, OP_REPLY, OP_REPLY_RECV, OP_SIGNAL, OP_NWAIT, OP_SPAWN,
-	OP_EXIT, OP_KILL, OP_WAIT, OP_YIELD, OP_TICK, OP_SLEEP, OP_INFO, OP_RAW, OP_CALL2,
+	OP_EP_CREATE,
+	OP_NTF_CREATE,
+	OP_MINT,
+	OP_COPY,
+	OP_DELETE,
+	OP_REVOKE,
+	OP_IDENTIFY,
+	OP_SEND,
+	OP_RECV,
+	OP_CALL,
+	OP_REPLY,
+	OP_REPLY_RECV,
+	OP_SIGNAL,
+	OP_NWAIT,
+	OP_SPAWN,
+	OP_EXIT,
+	OP_KILL,
+	OP_WAIT,
+	OP_YIELD,
+	OP_TICK,
+	OP_SLEEP,
+	OP_INFO,
+	OP_RAW,
+	OP_CALL2,
 	OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
-	"endpoint_create", "notification_create", "mint", "copy", "delete", "revoke",
-	"identify", "send", "recv", "call", "reply", "reply_recv", "signal", "notify_wait",
-	"spawn", "exit", "kill", "wait", "yield", "tick", "sleep", "info", "raw", "call",
+	"endpoint_create",
+	"notification_create",
+	"mint",
+	"copy",
+	"delete",
+	"revoke",
+	"identify",
+	"send",
+	"recv",
+	"call",
+	"reply",
+	"reply_recv",
+	"signal",
+	"notify_wait",
+	"spawn",
+	"exit",
+	"kill",
+	"wait",
+	"yield",
+	"tick",
+	"sleep",
+	"info",
+	"raw",
+	"call",
 };
 
 struct op {
@@ -93,11 +135,11 @@ struct op {
 
 struct actor {
 	bool spawned;
-	int64_t pid;                /* 0 until known */
-	unsigned ninit;             /* initial capabilities: handles 0..ninit-1 */
+	int64_t pid;    /* 0 until known */
+	unsigned ninit; /* initial capabilities: handles 0..ninit-1 */
 	uint16_t ops[MAX_OPS];
 	unsigned nops, next;
-	uint32_t h[HANDLES];        /* handles it was given or made (may go stale) */
+	uint32_t h[HANDLES]; /* handles it was given or made (may go stale) */
 	unsigned nh, h_next;
 	uint64_t seq;
 };
@@ -106,7 +148,7 @@ struct actor {
 struct user {
 	struct thread *t;
 	struct process *p;
-	struct actor *a;            /* NULL for init and for workers without operations */
+	struct actor *a; /* NULL for init and for workers without operations */
 	unsigned idx;
 	uintptr_t base, scratch;
 	struct vr_ipc_buffer *buf;
@@ -117,7 +159,7 @@ enum phase { PH_BOOT, PH_IDLE, PH_RUN };
 static struct {
 	enum phase phase;
 	bool booted, have_base, trace, torn_down;
-	bool space_was_full;        /* some cspace was nearly full during this input */
+	bool space_was_full; /* some cspace was nearly full during this input */
 	unsigned n_initial;
 	uint8_t obj_byte, mode_byte;
 	struct op ops[MAX_OPS];
@@ -504,7 +546,8 @@ static void op_spawn(const struct user *u, const struct op *o)
 	const char *path = o->b & 0x20 ? "bin/nothing" : "bin/worker";
 	unsigned child = fz.next_actor < MAX_ACTORS ? fz.next_actor++ : MAX_ACTORS;
 	uintptr_t caps_va = o->c == 0xff ? u->base + BAD_USER_OFF
-			    : sc.count ? u->scratch + SCR_SPAWN_CAPS : 0;
+			    : sc.count   ? u->scratch + SCR_SPAWN_CAPS
+					 : 0;
 	char args[32];
 	int64_t r;
 
@@ -591,22 +634,45 @@ static void op_info(const struct user *u, const struct op *o)
 static void op_raw(const struct user *u, const struct op *o)
 {
 	static const uint64_t nrs[] = {
-		VR_SYS_yield, VR_SYS_console_write, VR_SYS_spawn, VR_SYS_wait, VR_SYS_ps,
-		VR_SYS_uname, VR_SYS_meminfo, VR_SYS_cap_identify, VR_SYS_cap_mint,
-		VR_SYS_cap_copy, VR_SYS_cap_delete, VR_SYS_cap_revoke, VR_SYS_ipc_send,
-		VR_SYS_ipc_recv, VR_SYS_ipc_call, VR_SYS_ipc_reply, VR_SYS_ipc_reply_recv,
-		VR_SYS_notify_signal, VR_SYS_notify_wait, VR_SYS_kill, 1000, UINT64_MAX,
+		VR_SYS_yield,
+		VR_SYS_console_write,
+		VR_SYS_spawn,
+		VR_SYS_wait,
+		VR_SYS_ps,
+		VR_SYS_uname,
+		VR_SYS_meminfo,
+		VR_SYS_cap_identify,
+		VR_SYS_cap_mint,
+		VR_SYS_cap_copy,
+		VR_SYS_cap_delete,
+		VR_SYS_cap_revoke,
+		VR_SYS_ipc_send,
+		VR_SYS_ipc_recv,
+		VR_SYS_ipc_call,
+		VR_SYS_ipc_reply,
+		VR_SYS_ipc_reply_recv,
+		VR_SYS_notify_signal,
+		VR_SYS_notify_wait,
+		VR_SYS_kill,
+		1000,
+		UINT64_MAX,
 	};
 	const uint64_t vals[8] = {
-		0, u->scratch, u->base + VR_SLOT_INFO_OFF, u->base + BAD_USER_OFF,
-		UINT64_MAX, 1ull << 32, 1, (uint64_t)o->c << 8 | o->b,
+		0,
+		u->scratch,
+		u->base + VR_SLOT_INFO_OFF,
+		u->base + BAD_USER_OFF,
+		UINT64_MAX,
+		1ull << 32,
+		1,
+		(uint64_t)o->c << 8 | o->b,
 	};
 	uint64_t nr = nrs[o->a % (sizeof(nrs) / sizeof(nrs[0]))];
 	int64_t r;
 
 	fill_words(u, VR_MSG_WORDS); /* a raw send's words must pass invariant 2 too */
-	r = sys(u, nr, vals[o->b & 7], vals[(o->b >> 3) & 7], vals[o->c & 7],
-			vals[(o->c >> 3) & 7], vals[o->b >> 5]);
+	r = sys(u, nr, vals[o->b & 7], vals[(o->b >> 3) & 7], vals[o->c & 7], vals[(o->c >> 3) & 7],
+		vals[o->b >> 5]);
 
 	trace(u, "raw syscall %llu (%#x %#x) = %lld", (unsigned long long)nr, o->b, o->c,
 	      (long long)r);
@@ -676,7 +742,7 @@ static void do_op(const struct user *u, const struct op *o)
 static noreturn void worker_main(struct user *u, const char *arg)
 {
 	unsigned idx = arg[0] >= '0' && arg[0] < '0' + (int)MAX_ACTORS && !arg[1] ? arg[0] - '0'
-										   : MAX_ACTORS;
+										  : MAX_ACTORS;
 	struct actor *a = idx < MAX_ACTORS ? &fz.actors[idx] : NULL;
 
 	u->idx = idx;
@@ -698,8 +764,7 @@ static noreturn void worker_main(struct user *u, const char *arg)
 
 /* Give initial worker w a capability derived from each of init's objects:
  * badged (w + 1) and/or without DELEGATE and DELETE as the header says. */
-static void root_spawn_worker(const struct user *u, unsigned w, const uint32_t *objs,
-			      unsigned nobj)
+static void root_spawn_worker(const struct user *u, unsigned w, const uint32_t *objs, unsigned nobj)
 {
 	struct vr_spawn_caps sc = { .count = nobj };
 	bool badged = fz.mode_byte >> w & 1, restricted = fz.mode_byte >> (4 + w) & 1;
@@ -945,8 +1010,9 @@ static size_t build_elf(uint8_t *buf)
 		uint64_t entry, phoff, shoff;
 		uint32_t flags;
 		uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-	} eh = { { 0x7f, 'E', 'L', 'F', 2, 1, 1 }, 3, 62, 1, ELF_ENTRY, 64, 0, 0, 64, 56, 1,
-		 0, 0, 0 };
+	} eh = {
+		{ 0x7f, 'E', 'L', 'F', 2, 1, 1 }, 3, 62, 1, ELF_ENTRY, 64, 0, 0, 64, 56, 1, 0, 0, 0
+	};
 	struct {
 		uint32_t type, flags;
 		uint64_t offset, vaddr, paddr, filesz, memsz, align;
@@ -958,15 +1024,14 @@ static size_t build_elf(uint8_t *buf)
 	return ELF_ENTRY + 8;
 }
 
-static size_t cpio_add(uint8_t *out, size_t off, const char *name, const void *data,
-		       size_t size, unsigned mode)
+static size_t cpio_add(uint8_t *out, size_t off, const char *name, const void *data, size_t size,
+		       unsigned mode)
 {
 	size_t namesize = strlen(name) + 1;
 
-	off += (size_t)sprintf((char *)out + off,
-			       "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x", 1u,
-			       mode, 0u, 0u, 1u, 0u, (unsigned)size, 0u, 0u, 0u, 0u,
-			       (unsigned)namesize, 0u);
+	off += (size_t)sprintf(
+		(char *)out + off, "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x", 1u,
+		mode, 0u, 0u, 1u, 0u, (unsigned)size, 0u, 0u, 0u, 0u, (unsigned)namesize, 0u);
 	memcpy(out + off, name, namesize);
 	off = (off + namesize + 3) & ~(size_t)3;
 	memcpy(out + off, data, size);

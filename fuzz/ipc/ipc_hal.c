@@ -44,8 +44,8 @@ static struct {
 	size_t ram_size;
 	struct boot_info bi;
 	void *boot_stack;
-	uintptr_t host_sp, kernel_sp;  /* saved stack pointers of the two sides */
-	const void *host_bottom;       /* the host (fuzzer) thread's stack */
+	uintptr_t host_sp, kernel_sp; /* saved stack pointers of the two sides */
+	const void *host_bottom;      /* the host (fuzzer) thread's stack */
 	size_t host_size;
 	char console[CONSOLE_TAIL];
 	size_t console_len;
@@ -120,8 +120,7 @@ static void unpoison(void *p, size_t n)
 }
 
 /* Switch stacks, telling ASan which stack we land on. */
-static void fiber_switch(uintptr_t *save_sp, uintptr_t to_sp, const void *to_bottom,
-			 size_t to_size)
+static void fiber_switch(uintptr_t *save_sp, uintptr_t to_sp, const void *to_bottom, size_t to_size)
 {
 	void *fake = NULL;
 
@@ -148,12 +147,12 @@ static uintptr_t init_stack(void *stack, size_t size, void (*entry)(void *), voi
 	uint64_t *sp = (uint64_t *)(top - 72);
 
 	unpoison(stack, size);
-	sp[0] = 0;                              /* r15 */
-	sp[1] = 0;                              /* r14 */
-	sp[2] = (uint64_t)(uintptr_t)arg;       /* r13 */
-	sp[3] = (uint64_t)(uintptr_t)entry;     /* r12 */
-	sp[4] = 0;                              /* rbx */
-	sp[5] = 0;                              /* rbp: ends frame-pointer walks */
+	sp[0] = 0;                          /* r15 */
+	sp[1] = 0;                          /* r14 */
+	sp[2] = (uint64_t)(uintptr_t)arg;   /* r13 */
+	sp[3] = (uint64_t)(uintptr_t)entry; /* r12 */
+	sp[4] = 0;                          /* rbx */
+	sp[5] = 0;                          /* rbp: ends frame-pointer walks */
 	sp[6] = (uint64_t)(uintptr_t)ipch_ctx_trampoline;
 	sp[7] = 0;
 	sp[8] = 0;
@@ -286,8 +285,8 @@ noreturn void hal_panic_halt(void)
 	abort();
 }
 
-void hal_context_init(struct hal_context *ctx, void *stack, size_t size,
-		      void (*entry)(void *), void *arg)
+void hal_context_init(struct hal_context *ctx, void *stack, size_t size, void (*entry)(void *),
+		      void *arg)
 {
 	ctx->stack_base = (uintptr_t)stack;
 	ctx->stack_size = size;

@@ -28,11 +28,11 @@
 
 struct ipch_machine {
 	uint64_t clock_ns;
-	uint64_t timer_deadline;  /* UINT64_MAX: disarmed */
-	uint64_t active_pml4;     /* last hal_vm_activate() */
-	uintptr_t kstack_top;     /* last hal_set_kernel_stack() */
+	uint64_t timer_deadline; /* UINT64_MAX: disarmed */
+	uint64_t active_pml4;    /* last hal_vm_activate() */
+	uintptr_t kstack_top;    /* last hal_set_kernel_stack() */
 	uint64_t context_switches;
-	bool echo;                /* copy console output to stderr */
+	bool echo; /* copy console output to stderr */
 };
 
 extern struct ipch_machine ipch;
@@ -54,7 +54,7 @@ void ipch_to_host(void);
 const char *ipch_console_tail(void);
 
 /* Implemented by the harness. */
-void ipch_idle(void);                                           /* hal_idle() */
+void ipch_idle(void);                                                    /* hal_idle() */
 noreturn void ipch_user_main(uintptr_t pc, uintptr_t sp, uintptr_t arg); /* hal_user_enter() */
 noreturn void ipch_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -28,7 +28,7 @@
 
 #define RAM_BYTES (1u << 20) /* small: exhaustion paths get exercised */
 #define NSPACES 3
-#define WINDOW 32     /* pages of each space the fuzzer uses */
+#define WINDOW 32 /* pages of each space the fuzzer uses */
 #define NOBJ 12
 #define MAXPAGES 8
 #define MAXMAPS 16
@@ -36,15 +36,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct mobj {                /* the model of one memory object */
+struct mobj { /* the model of one memory object */
 	bool alive, has_cap;
 	cap_handle_t h;
 	struct mem_obj *mo;
 	unsigned npages, nmaps;
-	uint8_t val[MAXPAGES];   /* byte 0 of each page; 0 for untouched */
+	uint8_t val[MAXPAGES]; /* byte 0 of each page; 0 for untouched */
 };
 
-struct mmap_ {               /* the model of one mapping */
+struct mmap_ { /* the model of one mapping */
 	bool used;
 	unsigned space, vpage, n, obj, first, prot, max_prot;
 };
@@ -58,11 +58,11 @@ static struct {
 	uint64_t free_start;
 } w;
 
-#define FAIL(...)                                                     \
-	do {                                                          \
-		fprintf(stderr, "vm_fuzz: " __VA_ARGS__);             \
-		fputc('\n', stderr);                                  \
-		abort();                                              \
+#define FAIL(...)                                         \
+	do {                                              \
+		fprintf(stderr, "vm_fuzz: " __VA_ARGS__); \
+		fputc('\n', stderr);                      \
+		abort();                                  \
 	} while (0)
 
 static uintptr_t va_of(unsigned space, unsigned vpage)
@@ -107,8 +107,9 @@ static void op_create(const uint8_t *a)
 		mem_obj_drop_unused(mo);
 		return;
 	}
-	w.obj[o] = (struct mobj){ .alive = true, .has_cap = true, .h = w.obj[o].h, .mo = mo,
-				  .npages = n };
+	w.obj[o] = (struct mobj){
+		.alive = true, .has_cap = true, .h = w.obj[o].h, .mo = mo, .npages = n
+	};
 }
 
 static void op_copy(const uint8_t *a)
@@ -145,8 +146,7 @@ static void op_delete(const uint8_t *a)
 }
 
 /* Does the model expect mem_map_check to refuse? */
-static int model_map_check(unsigned space, unsigned vpage, unsigned n, unsigned o,
-			   unsigned first)
+static int model_map_check(unsigned space, unsigned vpage, unsigned n, unsigned o, unsigned first)
 {
 	if (n == 0 || n > w.obj[o].npages || first > w.obj[o].npages - n)
 		return VR_EINVAL;
@@ -220,8 +220,8 @@ static void op_protect(const uint8_t *a)
 	unsigned prot = a[2] & 1 ? VM_READ : VM_READ | VM_WRITE;
 	struct mmap_ *m = model_map_at(space, vpage);
 	int want = !m || m->vpage != vpage ? VR_ENOENT
-		   : prot & ~m->max_prot ? VR_ECAP_RIGHTS
-					 : VR_OK;
+		   : prot & ~m->max_prot   ? VR_ECAP_RIGHTS
+					   : VR_OK;
 	int got = mem_protect(&w.vs[space], va_of(space, vpage), prot);
 
 	if (want != got)
@@ -246,8 +246,8 @@ static void op_access(const uint8_t *a, bool write)
 	if (err == VR_ENOMEM)
 		return; /* the model cannot predict memory exhaustion; the check still runs */
 	if (allowed != (err == VR_OK))
-		FAIL("%s at space %u page %u: model %s, kernel %d", write ? "write" : "read",
-		     space, vpage, allowed ? "allowed" : "refused", err);
+		FAIL("%s at space %u page %u: model %s, kernel %d", write ? "write" : "read", space,
+		     vpage, allowed ? "allowed" : "refused", err);
 	if (!allowed)
 		return;
 	pte = vm_lookup(&w.vs[space], va);
@@ -340,14 +340,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i + OP_BYTES <= size; i += OP_BYTES) {
 		const uint8_t *a = data + i + 1;
 		switch (data[i] % 8) {
-		case 0: op_create(a); break;
-		case 1: op_map(a); break;
-		case 2: op_unmap(a); break;
-		case 3: op_protect(a); break;
-		case 4: op_copy(a); break;
-		case 5: op_delete(a); break;
-		case 6: op_access(a, false); break;
-		case 7: op_access(a, true); break;
+		case 0:
+			op_create(a);
+			break;
+		case 1:
+			op_map(a);
+			break;
+		case 2:
+			op_unmap(a);
+			break;
+		case 3:
+			op_protect(a);
+			break;
+		case 4:
+			op_copy(a);
+			break;
+		case 5:
+			op_delete(a);
+			break;
+		case 6:
+			op_access(a, false);
+			break;
+		case 7:
+			op_access(a, true);
+			break;
 		}
 		check_all();
 	}

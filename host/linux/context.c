@@ -49,12 +49,12 @@ void hal_context_init(struct hal_context *ctx, void *stack, size_t size, void (*
 
 	/* the frame hal_context_switch() pops: r15 r14 r13 r12 rbx rbp, ret */
 	*--sp = (uintptr_t)sim_context_start;
-	*--sp = 0;                 /* rbp */
-	*--sp = 0;                 /* rbx */
-	*--sp = (uintptr_t)entry;  /* r12 */
-	*--sp = (uintptr_t)arg;    /* r13 */
-	*--sp = 0;                 /* r14 */
-	*--sp = 0;                 /* r15 */
+	*--sp = 0;                /* rbp */
+	*--sp = 0;                /* rbx */
+	*--sp = (uintptr_t)entry; /* r12 */
+	*--sp = (uintptr_t)arg;   /* r13 */
+	*--sp = 0;                /* r14 */
+	*--sp = 0;                /* r15 */
 	STACK_UNPOISON(stack, size);
 	ctx->sp = (uintptr_t)sp;
 	ctx->stack_base = (uintptr_t)stack;

@@ -51,11 +51,11 @@
  * set interrupted user code (or the trap stub before it switched stacks),
  * so its register state may be redirected into the kernel. */
 struct sim_cpu {
-	uintptr_t kstack_top;        /* current thread's kernel stack (hal_set_kernel_stack) */
+	uintptr_t kstack_top; /* current thread's kernel stack (hal_set_kernel_stack) */
 	volatile uint64_t in_user;
 	volatile uint64_t irq_pending; /* a tick arrived in kernel code (real time) */
-	volatile uint64_t traps;     /* entries from user mode, for the watchdog */
-	uintptr_t resume_pc;         /* sim_irq_entry's jump target into user code */
+	volatile uint64_t traps;       /* entries from user mode, for the watchdog */
+	uintptr_t resume_pc;           /* sim_irq_entry's jump target into user code */
 };
 
 extern struct sim_cpu sim_cpu;
@@ -88,8 +88,7 @@ void sim_context_start(void);
 noreturn void sim_user_enter(uintptr_t pc, uintptr_t sp, uintptr_t arg);
 
 /* trap.c: called from entry.S on the kernel stack. */
-int64_t sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-		    uint64_t a4);
+int64_t sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
 void sim_irq_dispatch(struct sim_uframe *f);
 noreturn void sim_context_returned(void);
 
@@ -99,8 +98,8 @@ void sim_context_first_run(void);
 /* trap.c: install the fault and timer signal handlers and the tick timer. */
 struct sim_trap_config {
 	int virtual_time;
-	int watchdog_ms;  /* user time without a trap before the watchdog fires */
-	int slice_ms;     /* virtual time charged to a thread the watchdog preempts */
+	int watchdog_ms; /* user time without a trap before the watchdog fires */
+	int slice_ms;    /* virtual time charged to a thread the watchdog preempts */
 };
 int sim_trap_init(const struct sim_trap_config *cfg);
 void sim_trap_forget_stack(uintptr_t kstack_top);

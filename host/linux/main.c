@@ -47,27 +47,34 @@ static struct {
 
 static GOptionEntry entries[] = {
 	{ "memory", 'm', 0, G_OPTION_ARG_STRING, &opt.memory,
-	  "RAM of the simulated machine: bytes, or a number with K, M or G (default "
-	  DEFAULT_MEMORY ", at least 8M)", "SIZE" },
+	  "RAM of the simulated machine: bytes, or a number with K, M or G (default " DEFAULT_MEMORY
+	  ", at least 8M)",
+	  "SIZE" },
 	{ "initrd", 'i', 0, G_OPTION_ARG_FILENAME, &opt.initrd,
 	  "cpio (newc) archive the kernel starts its programs from (default: the build "
-	  "tree's services/initramfs.cpio)", "FILE" },
+	  "tree's services/initramfs.cpio)",
+	  "FILE" },
 	{ "seed", 's', 0, G_OPTION_ARG_STRING, &opt.seed,
 	  "seed of the simulator's random choices; the same seed and script reproduce a "
-	  "virtual-time run byte for byte (default 1)", "N" },
+	  "virtual-time run byte for byte (default 1)",
+	  "N" },
 	{ "time", 't', 0, G_OPTION_ARG_STRING, &opt.time,
 	  "virtual: time moves only when the machine idles (deterministic; the default with "
 	  "--script or when stdin is not a terminal); real: the host clock (default on a "
-	  "terminal)", "virtual|real" },
+	  "terminal)",
+	  "virtual|real" },
 	{ "script", 0, 0, G_OPTION_ARG_FILENAME, &opt.script,
 	  "console input, one line delivered each time the machine waits for input; when it "
-	  "runs out while the machine idles, exit with status 3", "FILE" },
+	  "runs out while the machine idles, exit with status 3",
+	  "FILE" },
 	{ "strict-isolation", 0, 0, G_OPTION_ARG_NONE, &opt.strict,
 	  "unmap every other process from the host on each address-space switch (slow; "
-	  "catches isolation bugs that the shared mirror would hide)", NULL },
+	  "catches isolation bugs that the shared mirror would hide)",
+	  NULL },
 	{ "watchdog-ms", 0, 0, G_OPTION_ARG_INT, &opt.watchdog_ms,
 	  "virtual time: preempt user code that runs this long (host time) without a trap, "
-	  "with a warning (default 200)", "MS" },
+	  "with a warning (default 200)",
+	  "MS" },
 	{ NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -93,9 +100,18 @@ static bool parse_size(const char *s, uint64_t *out)
 	if (errno)
 		return false;
 	switch (g_ascii_toupper(*end)) {
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+		shift = 30;
+		end++;
+		break;
 	}
 	if (shift && (*end == 'B' || *end == 'b' || (*end == 'i' && end[1] == 'B')))
 		end += *end == 'i' ? 2 : 1;
@@ -148,15 +164,18 @@ static enum sim_time_mode time_mode(void)
 
 static void parse_options(int argc, char **argv)
 {
-	GOptionContext *ctx = g_option_context_new("- run the Veridian kernel on a simulated machine");
+	GOptionContext *ctx =
+		g_option_context_new("- run the Veridian kernel on a simulated machine");
 	GError *err = NULL;
 	gboolean ok;
 
-	g_option_context_set_summary(ctx,
+	g_option_context_set_summary(
+		ctx,
 		"Boots the Veridian kernel (core/) as an ordinary process: RAM is a memfd, user\n"
 		"programs from the initrd run natively in address-space slots mirrored from the\n"
 		"kernel's page tables, and the console is this terminal or --script.");
-	g_option_context_set_description(ctx,
+	g_option_context_set_description(
+		ctx,
 		"Exit status: the status given to poweroff; 2 for a usage error; 3 when the\n"
 		"input script ran out while the machine waited; 134 (abort) after a kernel panic.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -233,7 +252,8 @@ int main(int argc, char **argv)
 	atexit(sim_host_restore_terminal);
 	install_terminate_handlers();
 	trap_cfg = (struct sim_trap_config){ .virtual_time = mode == SIM_TIME_VIRTUAL,
-					     .watchdog_ms = opt.watchdog_ms, .slice_ms = 10 };
+					     .watchdog_ms = opt.watchdog_ms,
+					     .slice_ms = 10 };
 	if (sim_trap_init(&trap_cfg) < 0)
 		return 1;
 

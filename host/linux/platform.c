@@ -58,7 +58,8 @@ noreturn void hal_panic_halt(void)
 
 static noreturn void input_exhausted(void)
 {
-	fprintf(stderr, "veridian-sim: the input script is exhausted and the machine is idle "
+	fprintf(stderr,
+		"veridian-sim: the input script is exhausted and the machine is idle "
 		"with no timer pending; exiting with status %d (end scripts with poweroff)\n",
 		SIM_EXIT_INPUT_EXHAUSTED);
 	hal_poweroff(SIM_EXIT_INPUT_EXHAUSTED);

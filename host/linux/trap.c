@@ -69,11 +69,11 @@ struct sim_cpu sim_cpu;
 
 static struct {
 	struct sim_trap_config cfg;
-	unsigned watchdog_ticks;  /* ticks in user mode without a trap before it fires */
-	unsigned quiet_ticks;     /* signal handler only */
-	uint64_t last_traps;      /* signal handler only */
-	GHashTable *warned;       /* kernel stack tops of threads already reported */
-	void *signal_stack;       /* kept here, not only in the kernel: LeakSanitizer */
+	unsigned watchdog_ticks; /* ticks in user mode without a trap before it fires */
+	unsigned quiet_ticks;    /* signal handler only */
+	uint64_t last_traps;     /* signal handler only */
+	GHashTable *warned;      /* kernel stack tops of threads already reported */
+	void *signal_stack;      /* kept here, not only in the kernel: LeakSanitizer */
 	uint64_t watchdog_fired;
 } trap;
 
@@ -121,8 +121,7 @@ static void valgrind_user_stack_defined(uintptr_t user_sp)
 static void run_pending_tick(void);
 
 /* Called by sim_trap_entry on the thread's kernel stack, in kernel mode. */
-int64_t sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-		    uint64_t a4)
+int64_t sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
 	int64_t ret;
 
@@ -164,18 +163,20 @@ static void watchdog_report(const struct sim_uframe *f)
 		return;
 	g_hash_table_add(trap.warned, (gpointer)key);
 	if (slot >= 0)
-		fprintf(stderr, "veridian-sim: watchdog: user thread in slot %d (pml4 %#llx) ran "
+		fprintf(stderr,
+			"veridian-sim: watchdog: user thread in slot %d (pml4 %#llx) ran "
 			"%d ms without a trap, at pc %#llx (image offset %#llx); preempting it "
-			"and charging %d ms of virtual time each time\n", slot,
-			(unsigned long long)sim_mmu_slot_owner(slot), trap.cfg.watchdog_ms,
+			"and charging %d ms of virtual time each time\n",
+			slot, (unsigned long long)sim_mmu_slot_owner(slot), trap.cfg.watchdog_ms,
 			(unsigned long long)f->rip,
-			(unsigned long long)(f->rip - VR_SLOT_BASE -
-					     (uint64_t)slot * VR_SLOT_SIZE - VR_SLOT_IMAGE_OFF),
+			(unsigned long long)(f->rip - VR_SLOT_BASE - (uint64_t)slot * VR_SLOT_SIZE -
+					     VR_SLOT_IMAGE_OFF),
 			trap.cfg.slice_ms);
 	else
-		fprintf(stderr, "veridian-sim: watchdog: user thread at pc %#llx ran %d ms without "
-			"a trap; preempting it\n", (unsigned long long)f->rip,
-			trap.cfg.watchdog_ms);
+		fprintf(stderr,
+			"veridian-sim: watchdog: user thread at pc %#llx ran %d ms without "
+			"a trap; preempting it\n",
+			(unsigned long long)f->rip, trap.cfg.watchdog_ms);
 }
 
 /* Virtual time: a thread spun without trapping. Charge it a slice, let time
@@ -246,15 +247,24 @@ static struct sim_uframe *redirect_to_kernel(ucontext_t *uc, enum sim_irq_reason
 	VALGRIND_MAKE_MEM_UNDEFINED((char *)f - VALGRIND_KSTACK_SLACK,
 				    sizeof(*f) + VALGRIND_KSTACK_SLACK);
 	*f = (struct sim_uframe){
-		.rax = (uint64_t)g[REG_RAX], .rbx = (uint64_t)g[REG_RBX],
-		.rcx = (uint64_t)g[REG_RCX], .rdx = (uint64_t)g[REG_RDX],
-		.rsi = (uint64_t)g[REG_RSI], .rdi = (uint64_t)g[REG_RDI],
-		.rbp = (uint64_t)g[REG_RBP], .r8 = (uint64_t)g[REG_R8],
-		.r9 = (uint64_t)g[REG_R9], .r10 = (uint64_t)g[REG_R10],
-		.r11 = (uint64_t)g[REG_R11], .r12 = (uint64_t)g[REG_R12],
-		.r13 = (uint64_t)g[REG_R13], .r14 = (uint64_t)g[REG_R14],
-		.r15 = (uint64_t)g[REG_R15], .rip = (uint64_t)g[REG_RIP],
-		.rflags = (uint64_t)g[REG_EFL], .rsp = (uint64_t)g[REG_RSP],
+		.rax = (uint64_t)g[REG_RAX],
+		.rbx = (uint64_t)g[REG_RBX],
+		.rcx = (uint64_t)g[REG_RCX],
+		.rdx = (uint64_t)g[REG_RDX],
+		.rsi = (uint64_t)g[REG_RSI],
+		.rdi = (uint64_t)g[REG_RDI],
+		.rbp = (uint64_t)g[REG_RBP],
+		.r8 = (uint64_t)g[REG_R8],
+		.r9 = (uint64_t)g[REG_R9],
+		.r10 = (uint64_t)g[REG_R10],
+		.r11 = (uint64_t)g[REG_R11],
+		.r12 = (uint64_t)g[REG_R12],
+		.r13 = (uint64_t)g[REG_R13],
+		.r14 = (uint64_t)g[REG_R14],
+		.r15 = (uint64_t)g[REG_R15],
+		.rip = (uint64_t)g[REG_RIP],
+		.rflags = (uint64_t)g[REG_EFL],
+		.rsp = (uint64_t)g[REG_RSP],
 		.reason = reason,
 	};
 	g[REG_RSP] = (greg_t)(uintptr_t)f;
@@ -271,8 +281,9 @@ static void host_fault(int sig, siginfo_t *si, ucontext_t *uc)
 	char msg[256];
 	int n = snprintf(msg, sizeof(msg),
 			 "veridian-sim: host fault: signal %d (%s) at pc %#llx, address %p, "
-			 "outside user mode: a simulator or kernel bug\n", sig, strsignal(sig),
-			 (unsigned long long)uc->uc_mcontext.gregs[REG_RIP], si->si_addr);
+			 "outside user mode: a simulator or kernel bug\n",
+			 sig, strsignal(sig), (unsigned long long)uc->uc_mcontext.gregs[REG_RIP],
+			 si->si_addr);
 
 	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
 		n = 0;
@@ -328,22 +339,48 @@ static enum partial_insn classify_insn(uintptr_t pc)
 		int b = user_code_byte(pc, i), m;
 
 		switch (b) {
-		case 0xf2: case 0xf3:
+		case 0xf2:
+		case 0xf3:
 			rep = true;
 			continue;
-		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-		case 0x66: case 0x67: case 0xf0:
+		case 0x26:
+		case 0x2e:
+		case 0x36:
+		case 0x3e:
+		case 0x64:
+		case 0x65:
+		case 0x66:
+		case 0x67:
+		case 0xf0:
 			continue;
-		case 0xa4: case 0xa5: case 0xa6: case 0xa7:
-		case 0xaa: case 0xab: case 0xac: case 0xad: case 0xae: case 0xaf:
+		case 0xa4:
+		case 0xa5:
+		case 0xa6:
+		case 0xa7:
+		case 0xaa:
+		case 0xab:
+		case 0xac:
+		case 0xad:
+		case 0xae:
+		case 0xaf:
 			return rep ? INSN_REP_STRING : INSN_OTHER;
-		case 0x50: case 0x51: case 0x52: case 0x53: case 0x54: case 0x55: case 0x56:
-		case 0x57: case 0x68: case 0x6a: case 0x9c: case 0xe8:
+		case 0x50:
+		case 0x51:
+		case 0x52:
+		case 0x53:
+		case 0x54:
+		case 0x55:
+		case 0x56:
+		case 0x57:
+		case 0x68:
+		case 0x6a:
+		case 0x9c:
+		case 0xe8:
 			return INSN_PUSH;
 		case 0xff: /* call and push with a ModRM operand: /2 and /6 */
 			m = user_code_byte(pc, i + 1);
-			return m >= 0 && (((m >> 3) & 7) == 2 || ((m >> 3) & 7) == 6) ?
-				INSN_PUSH : INSN_OTHER;
+			return m >= 0 && (((m >> 3) & 7) == 2 || ((m >> 3) & 7) == 6) ? INSN_PUSH
+										      : INSN_OTHER;
 		default:
 			if (b >= 0x40 && b <= 0x4f)
 				continue; /* REX */
@@ -394,8 +431,9 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 	}
 	f = redirect_to_kernel(uc, SIM_IRQ_FAULT);
 	f->fault = (struct hal_fault){
-		.kind = sig == SIGSEGV || sig == SIGBUS ? HAL_FAULT_PAGE :
-			sig == SIGILL ? HAL_FAULT_INVALID_OP : HAL_FAULT_GENERAL,
+		.kind = sig == SIGSEGV || sig == SIGBUS ? HAL_FAULT_PAGE
+			: sig == SIGILL                 ? HAL_FAULT_INVALID_OP
+							: HAL_FAULT_GENERAL,
 		.vector = (unsigned)sig,
 		.addr = (uintptr_t)si->si_addr,
 		.pc = f->rip,
@@ -435,7 +473,8 @@ static void on_tick(int sig, siginfo_t *si, void *ucv)
 
 static int install(int sig, void (*fn)(int, siginfo_t *, void *))
 {
-	struct sigaction sa = { .sa_sigaction = fn, .sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART };
+	struct sigaction sa = { .sa_sigaction = fn,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART };
 
 	sigfillset(&sa.sa_mask);
 	return sigaction(sig, &sa, NULL);

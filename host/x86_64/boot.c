@@ -252,7 +252,8 @@ static void parse_mb2(uint32_t info_pa)
 	protocol = "multiboot2";
 	if (total < 16)
 		boot_fatal("malformed multiboot2 information (total size)");
-	end = (const struct mb2_tag *)((uintptr_t)phys_range(info_pa, total, "multiboot2 information") +
+	end = (const struct mb2_tag *)((uintptr_t)phys_range(info_pa, total,
+							     "multiboot2 information") +
 				       total);
 	reserve(info_pa, total);
 	for (t = phys(info_pa + 8); t < end; t = mb2_next(t)) {

@@ -74,7 +74,7 @@ static void idt_install(void)
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) ptr = {sizeof(idt) - 1, (uintptr_t)idt};
+	} __attribute__((packed)) ptr = { sizeof(idt) - 1, (uintptr_t)idt };
 
 	/* Every vector gets a stub, so a stray interrupt is reported by
 	 * x86_trap() instead of becoming a triple fault. */

@@ -8,7 +8,7 @@
 #include "channel.h"
 #include "vrt.h"
 
-#define CHANNEL_REGION_OFF 0x80000000ull /* 2 GiB into the slot */
+#define CHANNEL_REGION_OFF 0x80000000ull   /* 2 GiB into the slot */
 #define CHANNEL_REGION_STRIDE 0x1000000ull /* 16 MiB per channel */
 
 void *channel_map_address(unsigned n)

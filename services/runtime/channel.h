@@ -26,7 +26,7 @@ struct vr_channel {
 	uint32_t data;        /* notification: entries were added */
 	uint32_t space;       /* notification: entries were taken */
 	uint64_t pages;
-	uint64_t sleeps;      /* times this side had to wait (statistics) */
+	uint64_t sleeps; /* times this side had to wait (statistics) */
 };
 
 /* Where channel n is mapped in this process's slot (a region the image,

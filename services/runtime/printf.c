@@ -123,8 +123,8 @@ static void conv_number(struct out *o, const struct spec *sp, char conv, va_list
 	} else {
 		unsigned base = conv == 'u' ? 10 : 16;
 
-		p = min_digits(end, fmt_uint(end, arg_unsigned(sp, ap), base, conv == 'X'), sp->prec,
-			       tmp);
+		p = min_digits(end, fmt_uint(end, arg_unsigned(sp, ap), base, conv == 'X'),
+			       sp->prec, tmp);
 	}
 	out_field(o, sp, p, (size_t)(end - p));
 }
@@ -143,7 +143,7 @@ static void conv_string(struct out *o, const struct spec *sp, va_list *ap)
 /* Parses flags, width, precision and length after a '%'; returns the conversion. */
 static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 {
-	*sp = (struct spec){.prec = -1};
+	*sp = (struct spec){ .prec = -1 };
 	for (;; f++) {
 		if (*f == '-')
 			sp->left = true;
@@ -244,7 +244,7 @@ static void console_flush(struct out *o)
 int vprintf(const char *fmt, va_list ap)
 {
 	char buf[256];
-	struct out o = {.buf = buf, .cap = sizeof(buf), .flush = console_flush};
+	struct out o = { .buf = buf, .cap = sizeof(buf), .flush = console_flush };
 
 	format(&o, fmt, ap);
 	console_flush(&o);
@@ -275,7 +275,7 @@ int printf(const char *fmt, ...)
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = {.buf = buf, .cap = size ? size - 1 : 0};
+	struct out o = { .buf = buf, .cap = size ? size - 1 : 0 };
 
 	format(&o, fmt, ap);
 	if (size)

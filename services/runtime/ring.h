@@ -28,8 +28,8 @@ struct vr_ring {
 	_Atomic uint32_t tail;             /* written by the consumer */
 	_Atomic uint32_t producer_waiting; /* set by the producer before it sleeps */
 	uint8_t pad1[56];
-	uint32_t capacity;                 /* entries, a power of two */
-	uint32_t entry_size;               /* bytes, a multiple of 8 */
+	uint32_t capacity;   /* entries, a power of two */
+	uint32_t entry_size; /* bytes, a multiple of 8 */
 	uint8_t pad2[56];
 	_Alignas(64) uint8_t data[];
 };

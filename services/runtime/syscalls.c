@@ -23,7 +23,7 @@ VR_SYSCALLS(VRT_SYSCALL_STUB)
 #undef VRT_SYSCALL_STUB
 
 #define VRT_SYSCALL_NAME(nr, name, args, ret) [nr] = #name,
-static const char *const syscall_names[VR_SYS_COUNT] = {VR_SYSCALLS(VRT_SYSCALL_NAME)};
+static const char *const syscall_names[VR_SYS_COUNT] = { VR_SYSCALLS(VRT_SYSCALL_NAME) };
 #undef VRT_SYSCALL_NAME
 
 const char *vr_syscall_name(long nr)

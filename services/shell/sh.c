@@ -322,7 +322,7 @@ static int cmd_nice(int argc, char **argv)
 	/* nice applies within the fair-like classes; a real-time shell runs CMD fair */
 	run_line_at(argc - 2, argv + 2, false,
 		    self.policy == VR_SCHED_BATCH || self.policy == VR_SCHED_IDLE ? self.policy
-										   : VR_SCHED_FAIR,
+										  : VR_SCHED_FAIR,
 		    nice);
 	return 0;
 }
@@ -341,19 +341,19 @@ static int cmd_sched(int argc, char **argv)
 }
 
 static const struct builtin builtins[] = {
-	{"help", cmd_help, "this list"},
-	{"echo", cmd_echo, "echo ARGS...: print the arguments"},
-	{"ps", cmd_ps, "list threads: state, memory, class and priority, CPU time"},
-	{"top", cmd_top, "threads by CPU time (one snapshot)"},
-	{"nice", cmd_nice, "nice N CMD...: run CMD at nice N (-20..19; lower gets more CPU)"},
-	{"sched", cmd_sched, "sched fair|batch|idle|fifo|rr N CMD...: run CMD in that class"},
-	{"uname", cmd_uname, "uname [-a]: system, version, build, machine, hypervisor"},
-	{"mem", cmd_mem, "physical memory use"},
-	{"wait", cmd_wait, "wait [PID]: wait for a background process"},
-	{"kill", cmd_kill, "kill PID: terminate a background process"},
-	{"poweroff", cmd_poweroff, "turn the machine off"},
-	{"exit", cmd_exit, "exit [STATUS]: leave the shell (init starts a new one)"},
-	{NULL, NULL, NULL},
+	{ "help", cmd_help, "this list" },
+	{ "echo", cmd_echo, "echo ARGS...: print the arguments" },
+	{ "ps", cmd_ps, "list threads: state, memory, class and priority, CPU time" },
+	{ "top", cmd_top, "threads by CPU time (one snapshot)" },
+	{ "nice", cmd_nice, "nice N CMD...: run CMD at nice N (-20..19; lower gets more CPU)" },
+	{ "sched", cmd_sched, "sched fair|batch|idle|fifo|rr N CMD...: run CMD in that class" },
+	{ "uname", cmd_uname, "uname [-a]: system, version, build, machine, hypervisor" },
+	{ "mem", cmd_mem, "physical memory use" },
+	{ "wait", cmd_wait, "wait [PID]: wait for a background process" },
+	{ "kill", cmd_kill, "kill PID: terminate a background process" },
+	{ "poweroff", cmd_poweroff, "turn the machine off" },
+	{ "exit", cmd_exit, "exit [STATUS]: leave the shell (init starts a new one)" },
+	{ NULL, NULL, NULL },
 };
 
 static int cmd_help(int argc, char **argv)

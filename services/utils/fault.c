@@ -8,7 +8,7 @@
 #include "vrt.h"
 
 /* A ret instruction, in a writable, non-executable data page. */
-static volatile unsigned char data_code[16] = {0xc3};
+static volatile unsigned char data_code[16] = { 0xc3 };
 
 static void *launder(uintptr_t addr)
 {
@@ -51,11 +51,11 @@ static const struct {
 	void (*fn)(void);
 	const char *what;
 } kinds[] = {
-	{"null", fault_null, "write to address 0"},
-	{"kernel", fault_kernel, "read address 0x100000 (kernel/physical)"},
-	{"exec", fault_exec, "jump into a non-executable data page"},
-	{"ud", fault_ud, "execute ud2 (invalid opcode)"},
-	{"ro", fault_ro, "write to the program's read-only text"},
+	{ "null", fault_null, "write to address 0" },
+	{ "kernel", fault_kernel, "read address 0x100000 (kernel/physical)" },
+	{ "exec", fault_exec, "jump into a non-executable data page" },
+	{ "ud", fault_ud, "execute ud2 (invalid opcode)" },
+	{ "ro", fault_ro, "write to the program's read-only text" },
 };
 
 static void usage(void)

@@ -126,7 +126,8 @@ static void bench_demand_zero_fault(long n)
 		uint64_t t0, c0;
 		if (h < 0 || sys_mem_map((uint32_t)h, (void *)p, 0, (uint64_t)pages,
 					 VR_PROT_READ | VR_PROT_WRITE)) {
-			printf("vbench: demand_zero_fault: %s\n", vr_strerror(h < 0 ? h : VR_EINVAL));
+			printf("vbench: demand_zero_fault: %s\n",
+			       vr_strerror(h < 0 ? h : VR_EINVAL));
 			return;
 		}
 		t0 = sys_clock();
@@ -189,7 +190,9 @@ static void bench_cow_fault(long n)
  * channel to `chantest consume`, which checks every entry. */
 static void bench_channel(long n)
 {
-	struct { uint64_t seq, check; } batch[32];
+	struct {
+		uint64_t seq, check;
+	} batch[32];
 	struct vr_spawn_caps sc = { .count = 3 };
 	struct vr_channel ch;
 	char args[64];

@@ -24,7 +24,8 @@ bool cap_hal_init(size_t pages)
 	int err;
 
 	if (hal_physmap_base) {
-		fprintf(stderr, "cap_hal_init: called twice (kheap state points into the old RAM)\n");
+		fprintf(stderr,
+			"cap_hal_init: called twice (kheap state points into the old RAM)\n");
 		return false;
 	}
 	ram = aligned_alloc(PAGE_SIZE, pages * PAGE_SIZE);

@@ -423,8 +423,7 @@ static void test_mint_expiry(void **state)
 	assert_int_equal(cap_mint(cs, e200, cs, CAP_READ, 0, 10, 10, &out), VR_EINVAL);
 	assert_int_equal(cap_mint(cs, e200, cs, CAP_READ, 0, 5, 10, &out), VR_EINVAL);
 	assert_int_equal(cap_mint(cs, root, cs, CAP_READ, 0, 1, 10, &out), VR_EINVAL);
-	expect_info(cs, mint(f, cs, e200, cs, CAP_READ, 0, 11, 10), 10, KOBJ_TEST, CAP_READ, 0,
-		    11);
+	expect_info(cs, mint(f, cs, e200, cs, CAP_READ, 0, 11, 10), 10, KOBJ_TEST, CAP_READ, 0, 11);
 	assert_int_equal(cap_copy(cs, e200, cs, 10, &out), VR_OK);
 	check(f);
 	expect_info(cs, out, 10, KOBJ_TEST, CAP_RIGHTS_ALL, 0, 200);

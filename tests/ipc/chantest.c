@@ -42,7 +42,8 @@ static int consume(long n, long pages)
 		}
 		for (long i = 0; i < r; i++) {
 			if (buf[i].seq != (uint64_t)(got + i) || buf[i].check != ~buf[i].seq) {
-				printf("chantest: entry %ld is %lu\n", got + i, (unsigned long)buf[i].seq);
+				printf("chantest: entry %ld is %lu\n", got + i,
+				       (unsigned long)buf[i].seq);
 				return 1;
 			}
 		}
@@ -68,7 +69,8 @@ int main(int argc, char **argv)
 			return 2;
 		return consume(n, pages);
 	}
-	if ((argc > 1 && !vrt_parse_long(argv[1], &n)) || (argc > 2 && !vrt_parse_long(argv[2], &seed))) {
+	if ((argc > 1 && !vrt_parse_long(argv[1], &n)) ||
+	    (argc > 2 && !vrt_parse_long(argv[2], &seed))) {
 		printf("usage: chantest [N [SEED]]\n");
 		return 2;
 	}

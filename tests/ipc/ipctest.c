@@ -8,7 +8,6 @@
 #include "../lib/ucheck.h"
 #include "vrt.h"
 
-
 static long start_server(uint32_t ep)
 {
 	struct vr_spawn_caps sc = { .count = 1, .handles = { ep } };
@@ -184,9 +183,9 @@ static void test_endpoint_destroyed_under_sender(void)
 
 	sender = start_with("ipcsrv sender", (uint32_t)ep);
 	CHECK_OK(sender);
-	sys_sleep(10000000); /* the sender waits in the queue */
+	sys_sleep(10000000);                          /* the sender waits in the queue */
 	CHECK_OK(cap_revoke_all((uint32_t)ep, NULL)); /* the sender's copy goes */
-	CHECK_OK(sys_cap_delete((uint32_t)ep));     /* and the endpoint with it */
+	CHECK_OK(sys_cap_delete((uint32_t)ep));       /* and the endpoint with it */
 	CHECK_EQ(sys_wait(sender, &status), sender);
 	CHECK_EQ(status, 0); /* it saw VR_ECLOSED */
 }
@@ -215,7 +214,7 @@ static void test_orphans_adopted_by_init(void)
 	mid = start_with("ipcsrv adopt", (uint32_t)ep);
 	CHECK_EQ(sys_wait(mid, &status), mid);
 	CHECK_EQ(status, 0);
-	CHECK_EQ(count_procs("ipcsrv", 1), 1); /* the server, now init's */
+	CHECK_EQ(count_procs("ipcsrv", 1), 1);        /* the server, now init's */
 	CHECK_OK(cap_revoke_all((uint32_t)ep, NULL)); /* its endpoint goes: it exits */
 	CHECK_OK(sys_cap_delete((uint32_t)ep));
 	sys_sleep(1000000); /* init runs and reaps it */

@@ -37,11 +37,11 @@ static void test_init_sizes(void **state)
 	struct vr_ring *r = aligned_alloc(64, 4096);
 
 	(void)state;
-	assert_int_equal(ring_init(r, sizeof(*r), 8), 0);          /* no room for an entry */
-	assert_int_equal(ring_init(r, 4096, 0), 0);                 /* empty entries */
-	assert_int_equal(ring_init(r, 4096, 8), 256);               /* (4096-256)/8 -> 480 -> 256 */
+	assert_int_equal(ring_init(r, sizeof(*r), 8), 0); /* no room for an entry */
+	assert_int_equal(ring_init(r, 4096, 0), 0);       /* empty entries */
+	assert_int_equal(ring_init(r, 4096, 8), 256);     /* (4096-256)/8 -> 480 -> 256 */
 	assert_int_equal(r->entry_size, 8);
-	assert_int_equal(ring_init(r, 4096, 12), 128);              /* rounded up to 16 */
+	assert_int_equal(ring_init(r, 4096, 12), 128); /* rounded up to 16 */
 	assert_int_equal(r->entry_size, 16);
 	assert_true(ring_check(r));
 	free(r);
@@ -76,15 +76,15 @@ static void test_wait_flags(void **state)
 	uint64_t v = 7;
 
 	(void)state;
-	assert_true(ring_consumer_prepare_wait(r));   /* empty: may sleep */
+	assert_true(ring_consumer_prepare_wait(r)); /* empty: may sleep */
 	assert_int_equal(ring_push(r, &v, 1), 1);
-	assert_true(ring_consumer_should_wake(r));    /* producer sees the sleeper */
-	assert_false(ring_consumer_should_wake(r));   /* once */
-	assert_false(ring_consumer_prepare_wait(r));  /* not empty: must not sleep */
-	assert_false(ring_consumer_should_wake(r));   /* and the flag was withdrawn */
+	assert_true(ring_consumer_should_wake(r));   /* producer sees the sleeper */
+	assert_false(ring_consumer_should_wake(r));  /* once */
+	assert_false(ring_consumer_prepare_wait(r)); /* not empty: must not sleep */
+	assert_false(ring_consumer_should_wake(r));  /* and the flag was withdrawn */
 	while (ring_push(r, &v, 1))
 		;
-	assert_true(ring_producer_prepare_wait(r));   /* full */
+	assert_true(ring_producer_prepare_wait(r)); /* full */
 	assert_int_equal(ring_pop(r, &v, 1), 1);
 	assert_true(ring_producer_should_wake(r));
 	free(r);

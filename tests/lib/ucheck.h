@@ -25,10 +25,10 @@ static inline void ucheck_eq(const char *prog, int line, const char *expr, long 
 #define CHECK_EQ(expr, want) ucheck_eq(UCHECK_PROGRAM, __LINE__, #expr, (long)(expr), (long)(want))
 
 /* A result that is not an error (>= 0). */
-#define CHECK_OK(expr)                                                                      \
-	do {                                                                               \
-		long ok_ = (long)(expr);                                                   \
-		ucheck_eq(UCHECK_PROGRAM, __LINE__, #expr, ok_ < 0 ? ok_ : 0, 0);          \
+#define CHECK_OK(expr)                                                            \
+	do {                                                                      \
+		long ok_ = (long)(expr);                                          \
+		ucheck_eq(UCHECK_PROGRAM, __LINE__, #expr, ok_ < 0 ? ok_ : 0, 0); \
 	} while (0)
 
 static inline int ucheck_summary(const char *prog)

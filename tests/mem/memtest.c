@@ -112,9 +112,10 @@ static void test_errors(void)
 	check(sys_mem_map((uint32_t)h, at(0), 0, 0, rw) == VR_EINVAL, "zero pages", 0);
 	check(sys_mem_map((uint32_t)h, vrt_slot_addr(VR_SLOT_SIZE - PG), 0, 2, rw) == VR_EINVAL,
 	      "past the slot", 0);
-	check(sys_mem_map((uint32_t)h, (void *)(uintptr_t)(vrt_start_info->slot_base +
-							     VR_SLOT_SIZE),
-			  0, 1, rw) == VR_EINVAL, "another process's slot", 0);
+	check(sys_mem_map((uint32_t)h,
+			  (void *)(uintptr_t)(vrt_start_info->slot_base + VR_SLOT_SIZE), 0, 1,
+			  rw) == VR_EINVAL,
+	      "another process's slot", 0);
 	check(sys_mem_map((uint32_t)h, vrt_slot_addr(VR_SLOT_IMAGE_OFF), 0, 1, rw) == VR_EBUSY,
 	      "over the image", 0);
 	check(sys_mem_map((uint32_t)ep, at(0), 0, 1, rw) == VR_ECAP_TYPE, "endpoint", 0);
@@ -122,8 +123,8 @@ static void test_errors(void)
 	ro = sys_cap_mint((uint32_t)h, VR_CAP_READ | VR_CAP_DELEGATE, 0, 0);
 	check(ro >= 0, "mint read-only", ro);
 	check(sys_mem_map((uint32_t)ro, at(0), 0, 4, rw) == VR_ECAP_RIGHTS, "write via RO cap", 0);
-	check(sys_mem_map((uint32_t)ro, at(0), 0, 4, VR_PROT_READ | VR_PROT_EXEC) ==
-	      VR_ECAP_RIGHTS, "exec via RO cap", 0);
+	check(sys_mem_map((uint32_t)ro, at(0), 0, 4, VR_PROT_READ | VR_PROT_EXEC) == VR_ECAP_RIGHTS,
+	      "exec via RO cap", 0);
 	check(sys_mem_map((uint32_t)ro, at(0), 0, 4, VR_PROT_READ) == 0, "read via RO cap", 0);
 	check(sys_mem_protect(at(0), rw) == VR_ECAP_RIGHTS, "protect beyond the cap", 0);
 	check(sys_mem_protect(at(1), VR_PROT_READ) == VR_ENOENT, "protect mid-mapping", 0);
@@ -134,7 +135,8 @@ static void test_errors(void)
 	check(sys_mem_copy((uint32_t)ep) == VR_ECAP_TYPE, "copy an endpoint", 0);
 	check(sys_thread_set_fault_ep((uint32_t)h) == VR_ECAP_TYPE, "fault ep of wrong type", 0);
 	check(sys_cap_delete((uint32_t)ro) == 0 && sys_cap_delete((uint32_t)h) == 0 &&
-	      sys_cap_delete((uint32_t)ep) == 0, "delete", 0);
+		      sys_cap_delete((uint32_t)ep) == 0,
+	      "delete", 0);
 }
 
 /* A copy shares frames until either side writes. */
@@ -156,8 +158,8 @@ static void test_cow(void)
 	check(m1.shared_frames == m0.shared_frames + 4, "four frames shared",
 	      (long)(m1.shared_frames - m0.shared_frames));
 	check(at(8)[0] == 'a' && at(11)[0] == 'd', "copy reads the original", at(8)[0]);
-	at(8)[0] = 'X';  /* b's page 0 gets its own frame */
-	at(1)[0] = 'Y';  /* a's page 1 too */
+	at(8)[0] = 'X'; /* b's page 0 gets its own frame */
+	at(1)[0] = 'Y'; /* a's page 1 too */
 	check(at(0)[0] == 'a' && at(9)[0] == 'b', "writes stay on their side", at(0)[0]);
 	check(at(8)[0] == 'X' && at(1)[0] == 'Y', "writes stick", 0);
 	meminfo(&m1);
@@ -227,7 +229,8 @@ static void test_pager(void)
 	check(sys_ipc_reply(VR_MSG_TAG(VR_FAULT_KILL, 0, 0)) == 0, "kill verdict", 0);
 	check(reap(pid) == VR_EXIT_FAULT, "pager child killed by its handler", 0);
 	check(sys_mem_unmap(at(0), 4) == 0 && sys_cap_delete((uint32_t)m) == 0 &&
-	      sys_cap_delete((uint32_t)ep) == 0, "drop", 0);
+		      sys_cap_delete((uint32_t)ep) == 0,
+	      "drop", 0);
 }
 
 /* A child that exhausts its quota: creation fails with VR_ENOMEM, touching
@@ -236,8 +239,7 @@ static void test_quota(void)
 {
 	struct vr_quota_info q = { 0 };
 
-	check(sys_quota_info(&q) == 0 && q.used > 0 && q.available > 0, "quota info",
-	      (long)q.used);
+	check(sys_quota_info(&q) == 0 && q.used > 0 && q.available > 0, "quota info", (long)q.used);
 	check(sys_quota_set(q.used + (64ull << 20)) == 0, "lower our own quota", 0);
 	check(sys_quota_set(q.used + (64ull << 20) + 1) == VR_EINVAL, "a quota cannot grow", 0);
 	check(sys_quota_set(q.used / 2) == VR_EINVAL, "nor go below what is used", 0);
@@ -373,8 +375,8 @@ static int driver(void)
 		bad += a.free_pages != b.free_pages || a.slab_objects != b.slab_objects ||
 		       a.mem_objects != b.mem_objects || a.table_pages != b.table_pages;
 		printf("memtest: round %d: status %d, free pages %lu -> %lu, slab objects %lu -> "
-		       "%lu, objects %lu -> %lu, tables %lu -> %lu\n", r, status,
-		       (unsigned long)b.free_pages, (unsigned long)a.free_pages,
+		       "%lu, objects %lu -> %lu, tables %lu -> %lu\n",
+		       r, status, (unsigned long)b.free_pages, (unsigned long)a.free_pages,
 		       (unsigned long)b.slab_objects, (unsigned long)a.slab_objects,
 		       (unsigned long)b.mem_objects, (unsigned long)a.mem_objects,
 		       (unsigned long)b.table_pages, (unsigned long)a.table_pages);
@@ -389,9 +391,8 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(void);
 	} modes[] = {
-		{ "all", run_all },	    { "shared", child_shared },
-		{ "cow", child_cow },	    { "pager", child_pager },
-		{ "quota", child_quota },   { "protect", child_protect },
+		{ "all", run_all },       { "shared", child_shared }, { "cow", child_cow },
+		{ "pager", child_pager }, { "quota", child_quota },   { "protect", child_protect },
 		{ "deep", child_deep },
 	};
 

@@ -28,16 +28,16 @@ static bool exact; /* veridian-sim: virtual time, clocks are exact */
 
 /* A time measured against the one expected: equal in virtual time, at
  * least it elsewhere. */
-#define CHECK_TIME(got, want)                                                              \
-	do {                                                                               \
-		uint64_t g_ = (got), w_ = (want);                                          \
-		ucheck_checks++;                                                           \
-		if (exact ? g_ != w_ : g_ < w_) {                                          \
-			ucheck_failures++;                                                 \
-			printf("schedtest: FAIL line %d: %s = %llu ns, want %s%llu\n",     \
-			       __LINE__, #got, (unsigned long long)g_, exact ? "" : ">= ", \
-			       (unsigned long long)w_);                                    \
-		}                                                                          \
+#define CHECK_TIME(got, want)                                                                    \
+	do {                                                                                     \
+		uint64_t g_ = (got), w_ = (want);                                                \
+		ucheck_checks++;                                                                 \
+		if (exact ? g_ != w_ : g_ < w_) {                                                \
+			ucheck_failures++;                                                       \
+			printf("schedtest: FAIL line %d: %s = %llu ns, want %s%llu\n", __LINE__, \
+			       #got, (unsigned long long)g_,                                     \
+			       exact ? "" : ">= ", (unsigned long long)w_);                      \
+		}                                                                                \
 	} while (0)
 
 /* Spawn `args` (this binary) as the caller's child at (policy, prio): the

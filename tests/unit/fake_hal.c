@@ -125,8 +125,8 @@ noreturn void hal_panic_halt(void)
 	abort();
 }
 
-void hal_context_init(struct hal_context *ctx, void *stack, size_t size,
-		      void (*entry)(void *), void *arg)
+void hal_context_init(struct hal_context *ctx, void *stack, size_t size, void (*entry)(void *),
+		      void *arg)
 {
 	(void)entry;
 	(void)arg;
@@ -189,7 +189,7 @@ void hal_trap_page_fill(void *page, size_t size)
 
 noreturn void hal_user_enter(uintptr_t pc, uintptr_t sp, uintptr_t arg)
 {
-	fprintf(stderr, "fake HAL: hal_user_enter(pc=%#lx, sp=%#lx, arg=%#lx)\n",
-		(unsigned long)pc, (unsigned long)sp, (unsigned long)arg);
+	fprintf(stderr, "fake HAL: hal_user_enter(pc=%#lx, sp=%#lx, arg=%#lx)\n", (unsigned long)pc,
+		(unsigned long)sp, (unsigned long)arg);
 	unsupported("hal_user_enter");
 }

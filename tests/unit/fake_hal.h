@@ -33,9 +33,9 @@
 #define FAKE_KERNEL_VA 0x5000ull
 
 struct fake_hal {
-	void *ram;            /* the fake physical memory (physical 0 = ram) */
+	void *ram; /* the fake physical memory (physical 0 = ram) */
 	size_t ram_size;
-	struct boot_info bi;  /* one region: [FAKE_RESERVED_FRAMES pages, ram_size) */
+	struct boot_info bi; /* one region: [FAKE_RESERVED_FRAMES pages, ram_size) */
 
 	/* hal_vm_invalidate() calls */
 	uint64_t invalidations;
@@ -46,7 +46,7 @@ struct fake_hal {
 	/* hal_console_write() output, NUL-terminated, truncated to fit */
 	char console[8192];
 	size_t console_len;
-	bool console_echo;    /* also write to stderr (VERIDIAN_UNIT_VERBOSE=1) */
+	bool console_echo; /* also write to stderr (VERIDIAN_UNIT_VERBOSE=1) */
 
 	uint64_t clock_ns;
 	uint64_t timer_deadline;
@@ -81,18 +81,18 @@ bool fake_hal_phys_ok(uint64_t pa, size_t len);
  * panicked. The core state the panicking call left behind is whatever it
  * was at the panic: tests only panic where core checks before mutating.
  */
-#define FAKE_PANICS(stmt)                                                      \
-	({                                                                     \
-		jmp_buf fake_jb__;                                             \
-		volatile bool fake_panicked__ = false;                         \
-		if (setjmp(fake_jb__) == 0) {                                  \
-			fake_hal.panic_jmp = &fake_jb__;                       \
-			stmt;                                                  \
-		} else {                                                       \
-			fake_panicked__ = true;                                \
-		}                                                              \
-		fake_hal.panic_jmp = NULL;                                     \
-		fake_panicked__;                                               \
+#define FAKE_PANICS(stmt)                                \
+	({                                               \
+		jmp_buf fake_jb__;                       \
+		volatile bool fake_panicked__ = false;   \
+		if (setjmp(fake_jb__) == 0) {            \
+			fake_hal.panic_jmp = &fake_jb__; \
+			stmt;                            \
+		} else {                                 \
+			fake_panicked__ = true;          \
+		}                                        \
+		fake_hal.panic_jmp = NULL;               \
+		fake_panicked__;                         \
 	})
 
 #endif

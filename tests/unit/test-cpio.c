@@ -23,15 +23,15 @@ static void pad4(struct archive *a)
 }
 
 /* Append an entry; namesize 0 means strlen(name)+1 (the NUL written). */
-static size_t add_entry_raw(struct archive *a, const char *name, uint32_t namesize,
-			    uint32_t mode, const void *data, size_t size)
+static size_t add_entry_raw(struct archive *a, const char *name, uint32_t namesize, uint32_t mode,
+			    const void *data, size_t size)
 {
 	size_t at = a->len;
 	uint32_t ns = namesize ? namesize : (uint32_t)strlen(name) + 1;
 
 	a->len += (size_t)snprintf(a->buf + a->len, sizeof(a->buf) - a->len,
-				   "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-				   1u, mode, 0u, 0u, 1u, 0u, (unsigned)size, 0u, 0u, 0u, 0u, ns, 0u);
+				   "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", 1u,
+				   mode, 0u, 0u, 1u, 0u, (unsigned)size, 0u, 0u, 0u, 0u, ns, 0u);
 	memcpy(a->buf + a->len, name, ns);
 	a->len += ns;
 	pad4(a);
@@ -57,7 +57,9 @@ static void build_valid(struct archive *a)
 {
 	memset(a, 0, sizeof(*a));
 	add_entry(a, "bin", MODE_DIR, "");
-	add_entry(a, "bin/init", MODE_REG, "\x7f" "ELF-init-image");
+	add_entry(a, "bin/init", MODE_REG,
+		  "\x7f"
+		  "ELF-init-image");
 	add_entry(a, "./etc/motd", MODE_REG, "hello, world\n");
 	add_entry(a, "empty", MODE_REG, "");
 	add_trailer(a);
@@ -91,7 +93,10 @@ static void test_find(void **state)
 	build_valid(&a);
 	assert_int_equal(cpio_find(a.buf, a.len, "bin/init", &e), VR_OK);
 	assert_int_equal(e.size, 15);
-	assert_memory_equal(e.data, "\x7f" "ELF-init-image", 15);
+	assert_memory_equal(e.data,
+			    "\x7f"
+			    "ELF-init-image",
+			    15);
 	assert_int_equal(e.mode, MODE_REG);
 	assert_int_equal(((uintptr_t)e.data - (uintptr_t)a.buf) % 4, 0);
 	/* "./" in the archive is ignored; it is not part of the lookup name */
@@ -157,7 +162,7 @@ static void test_truncated_parts(void **state)
 	at = add_entry(&a, "file", MODE_REG, "0123456789");
 	assert_int_equal(cpio_next(a.buf, 100, &off, &e), VR_EINVAL); /* header */
 	assert_int_equal(off, 0);
-	assert_int_equal(cpio_next(a.buf, at + 112, &off, &e), VR_EINVAL); /* name */
+	assert_int_equal(cpio_next(a.buf, at + 112, &off, &e), VR_EINVAL);     /* name */
 	assert_int_equal(cpio_next(a.buf, at + 116 + 5, &off, &e), VR_EINVAL); /* data */
 	assert_int_equal(cpio_next(a.buf, a.len, &off, &e), 1);
 	/* no trailer after the last entry */

@@ -253,9 +253,10 @@ static void test_segment_limit(void **state)
 		f.eh->e_phnum = (uint16_t)n;
 		f.size = 0x1000 + 0x100;
 		for (unsigned i = 0; i < n; i++)
-			f.ph[i] = (struct elf64_phdr){ PT_LOAD, PF_R | (i ? 0 : PF_X), 0x1000,
-						       0x1000 + i * 0x10000, 0, 0x100, 0x100,
-						       0x1000 };
+			f.ph[i] = (struct elf64_phdr){ PT_LOAD, PF_R | (i ? 0 : PF_X),
+						       0x1000,  0x1000 + i * 0x10000,
+						       0,       0x100,
+						       0x100,   0x1000 };
 		if (n == ELF_MAX_SEGMENTS) {
 			assert_int_equal(parse(&img, &why), VR_ENOEXEC); /* entry at 0x100 */
 			f.eh->e_entry = 0x1000;
@@ -305,7 +306,7 @@ static void test_random_corruption(void **state)
 		build_valid();
 		for (int k = 1 + (int)unit_below(&rng, 3); k > 0; k--) {
 			size_t at = unit_below(&rng, sizeof(struct elf64_ehdr) +
-							   5 * sizeof(struct elf64_phdr));
+							     5 * sizeof(struct elf64_phdr));
 			f.bytes[at] ^= (unsigned char)(1u << unit_below(&rng, 8));
 		}
 		if (parse(&img, &why) != VR_OK) {
@@ -366,8 +367,11 @@ static int teardown_load(void **state)
  * each segment's permissions. */
 static void check_loaded(const unsigned char *file)
 {
-	static const struct { uint64_t page; uint64_t w, nx; } pages[] = {
-		{ 0x0000, 0, 0 }, { 0x1000, 0, 0 }, { 0x2000, 0, PTE_NX },
+	static const struct {
+		uint64_t page;
+		uint64_t w, nx;
+	} pages[] = {
+		{ 0x0000, 0, 0 },          { 0x1000, 0, 0 },          { 0x2000, 0, PTE_NX },
 		{ 0x4000, PTE_W, PTE_NX }, { 0x5000, PTE_W, PTE_NX }, { 0x6000, PTE_W, PTE_NX },
 	};
 	static unsigned char want[0x7000], got[0x7000];
@@ -446,7 +450,8 @@ static void test_load_enomem(void **state)
 		if (r == VR_ENOMEM) {
 			assert_int_equal(vs.mapped_pages, 0);
 			assert_int_equal(vs.owned_pages, 0);
-			assert_int_equal(free_before - free_pages(), vs.table_pages - tables_before);
+			assert_int_equal(free_before - free_pages(),
+					 vs.table_pages - tables_before);
 			assert_true(vm_space_check(&vs));
 		}
 	}

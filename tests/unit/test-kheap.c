@@ -58,8 +58,8 @@ static size_t capacity_of(unsigned c)
  * 64 bytes), and fully writable. */
 static void test_each_class(void **state)
 {
-	static const size_t sizes[] = { 0, 1, 31, 32, 33, 64, 65, 128, 200, 256, 500, 512,
-					513, 1024, 1500, 2048 };
+	static const size_t sizes[] = { 0,   1,   31,  32,  33,  64,   65,   128,
+					200, 256, 500, 512, 513, 1024, 1500, 2048 };
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
@@ -251,7 +251,11 @@ static void test_check_detects_corruption(void **state)
 static void test_random(void **state)
 {
 	enum { SLOTS = 300, STEPS = 6000 };
-	struct { unsigned char *p; size_t size; unsigned char tag; } live[SLOTS] = { 0 };
+	struct {
+		unsigned char *p;
+		size_t size;
+		unsigned char tag;
+	} live[SLOTS] = { 0 };
 	uint64_t rng = unit_rng("kheap-random");
 
 	(void)state;

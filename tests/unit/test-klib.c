@@ -8,21 +8,21 @@
 #include "tests/unit/unit.h"
 
 /* ksnprintf and snprintf agree on this format and arguments. */
-#define assert_same(fmt, ...)                                                         \
-	do {                                                                          \
-		char k__[128], c__[128];                                              \
-		int kn__ = ksnprintf(k__, sizeof(k__), fmt, __VA_ARGS__);             \
-		int cn__ = snprintf(c__, sizeof(c__), fmt, __VA_ARGS__);              \
-		assert_string_equal(k__, c__);                                        \
-		assert_int_equal(kn__, cn__);                                         \
+#define assert_same(fmt, ...)                                             \
+	do {                                                              \
+		char k__[128], c__[128];                                  \
+		int kn__ = ksnprintf(k__, sizeof(k__), fmt, __VA_ARGS__); \
+		int cn__ = snprintf(c__, sizeof(c__), fmt, __VA_ARGS__);  \
+		assert_string_equal(k__, c__);                            \
+		assert_int_equal(kn__, cn__);                             \
 	} while (0)
 
-#define assert_fmt(expect, fmt, ...)                                                  \
-	do {                                                                          \
-		char b__[128];                                                        \
-		int n__ = ksnprintf(b__, sizeof(b__), fmt, __VA_ARGS__);              \
-		assert_string_equal(b__, expect);                                     \
-		assert_int_equal(n__, (int)strlen(expect));                           \
+#define assert_fmt(expect, fmt, ...)                                     \
+	do {                                                             \
+		char b__[128];                                           \
+		int n__ = ksnprintf(b__, sizeof(b__), fmt, __VA_ARGS__); \
+		assert_string_equal(b__, expect);                        \
+		assert_int_equal(n__, (int)strlen(expect));              \
 	} while (0)
 
 static void test_conversions(void **state)
@@ -146,7 +146,10 @@ static void test_random_against_libc(void **state)
 		if (w)
 			snprintf(width, sizeof(width), "%u", w);
 		snprintf(fmt, sizeof(fmt), "<%%%s%s%s%c>", flags[unit_below(&rng, 3)], width,
-			 len == 0 ? "" : len == 1 ? "l" : "ll", conv);
+			 len == 0   ? ""
+			 : len == 1 ? "l"
+				    : "ll",
+			 conv);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 		if (len == 0) {
@@ -161,10 +164,11 @@ static void test_random_against_libc(void **state)
 		}
 #pragma GCC diagnostic pop
 		if (strcmp(k, c) != 0 || kn != cn)
-			fail_msg("format \"%s\" value %#llx: ksnprintf \"%s\" (%d), snprintf \"%s\" "
-				 "(%d); seed %llu",
-				 fmt, (unsigned long long)v, k, kn, c, cn,
-				 (unsigned long long)unit_seed);
+			fail_msg(
+				"format \"%s\" value %#llx: ksnprintf \"%s\" (%d), snprintf \"%s\" "
+				"(%d); seed %llu",
+				fmt, (unsigned long long)v, k, kn, c, cn,
+				(unsigned long long)unit_seed);
 		/* and any truncation of it */
 		size_t cut = (size_t)unit_below(&rng, (uint64_t)cn + 2);
 		kn = ksnprintf(k, cut, "%s", c);
@@ -250,14 +254,10 @@ static int teardown(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_conversions),
-	cmocka_unit_test(test_widths_and_flags),
-	cmocka_unit_test(test_nonstandard),
-	cmocka_unit_test(test_truncation),
-	cmocka_unit_test(test_random_against_libc),
-	cmocka_unit_test(test_strings),
-	cmocka_unit_test(test_kprintf_and_panic),
-	cmocka_unit_test(test_kprintf_long),
+	cmocka_unit_test(test_conversions),         cmocka_unit_test(test_widths_and_flags),
+	cmocka_unit_test(test_nonstandard),         cmocka_unit_test(test_truncation),
+	cmocka_unit_test(test_random_against_libc), cmocka_unit_test(test_strings),
+	cmocka_unit_test(test_kprintf_and_panic),   cmocka_unit_test(test_kprintf_long),
 	cmocka_unit_test(test_errors_table),
 };
 

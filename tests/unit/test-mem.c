@@ -14,7 +14,7 @@
 #include "tests/unit/unit.h"
 
 #define RAM_BYTES (4u << 20)
-#define VA(space, page) (VR_SLOT_BASE + (space) * VR_SLOT_SIZE + 0x10000000ull + (page) * PAGE_SIZE)
+#define VA(space, page) (VR_SLOT_BASE + (space)*VR_SLOT_SIZE + 0x10000000ull + (page)*PAGE_SIZE)
 #define RW (VM_READ | VM_WRITE)
 
 static struct vm_space vs[2];
@@ -219,12 +219,8 @@ static void test_quota(void **state)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
-	T(test_demand_zero),
-	T(test_shared_between_spaces),
-	T(test_cow),
-	T(test_lifetime),
-	T(test_nofill_and_protect),
-	T(test_quota),
+	T(test_demand_zero), T(test_shared_between_spaces), T(test_cow),
+	T(test_lifetime),    T(test_nofill_and_protect),    T(test_quota),
 };
 
 UNIT_MAIN("mem", tests, NULL, NULL)

@@ -90,8 +90,7 @@ static void test_init_frame0_and_duplicates(void **state)
 	(void)state;
 	bi.mem[0] = (struct boot_mem_region){ .base = 0, .size = 16 * PAGE_SIZE };
 	bi.mem[1] = (struct boot_mem_region){ .base = 0, .size = 16 * PAGE_SIZE };
-	bi.mem[2] = (struct boot_mem_region){ .base = 20 * PAGE_SIZE + 1,
-					      .size = 4 * PAGE_SIZE };
+	bi.mem[2] = (struct boot_mem_region){ .base = 20 * PAGE_SIZE + 1, .size = 4 * PAGE_SIZE };
 	assert_int_equal(pmm_init(&bi), VR_OK);
 	/* 16 frames - frame 0 - 1 metadata frame, plus frames 21..23. */
 	assert_int_equal(free_pages(), 14 + 3);
@@ -255,11 +254,11 @@ static void test_bad_free_panics(void **state)
 	uint64_t pa = pmm_alloc(1, 1);
 
 	(void)state;
-	assert_panics(pmm_free(pa + 8, 1));                /* misaligned */
-	assert_panics(pmm_free(0, 1));                     /* below the RAM */
-	assert_panics(pmm_free((uint64_t)RAM_BYTES, 1));   /* past the end */
-	assert_panics(pmm_free(pa, (size_t)pmm.nframes));  /* run past the end */
-	assert_panics(pmm_free(0x1000, 1));                /* reserved, below the span */
+	assert_panics(pmm_free(pa + 8, 1));               /* misaligned */
+	assert_panics(pmm_free(0, 1));                    /* below the RAM */
+	assert_panics(pmm_free((uint64_t)RAM_BYTES, 1));  /* past the end */
+	assert_panics(pmm_free(pa, (size_t)pmm.nframes)); /* run past the end */
+	assert_panics(pmm_free(0x1000, 1));               /* reserved, below the span */
 	pmm_free(pa, 1);
 	assert_int_equal(free_pages(), start.free_pages);
 	assert_true(pmm_check());
@@ -344,7 +343,7 @@ static void test_buddy_merges(void **state)
 	assert_true(a && b && c);
 	assert_true(IS_ALIGNED(c >> PAGE_SHIFT, 64));
 	assert_int_equal(free_pages(), start.free_pages - 68); /* the tail of 4 came back */
-	pmm_free(b + PAGE_SIZE, 2);                              /* part of a run */
+	pmm_free(b + PAGE_SIZE, 2);                            /* part of a run */
 	pmm_free(b, 1);
 	pmm_free(a, 1);
 	pmm_free(c, 64);
@@ -383,7 +382,10 @@ static void test_frame_refs(void **state)
 static void test_random(void **state)
 {
 	enum { SLOTS = 64, STEPS = 3000 };
-	struct { uint64_t pa; size_t count; } live[SLOTS] = { 0 };
+	struct {
+		uint64_t pa;
+		size_t count;
+	} live[SLOTS] = { 0 };
 	uint64_t rng = unit_rng("pmm-random"), in_use = 0;
 	unsigned char *owner = calloc(pmm.nframes, 1);
 
@@ -438,8 +440,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(test_check_detects_corruption, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_regression_check_sees_free_bitmap_frame, setup,
 					teardown),
-	cmocka_unit_test_setup_teardown(test_regression_word_skip_keeps_alignment, setup,
-					teardown),
+	cmocka_unit_test_setup_teardown(test_regression_word_skip_keeps_alignment, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_buddy_merges, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_frame_refs, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_random, setup, teardown),

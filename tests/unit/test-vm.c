@@ -83,7 +83,10 @@ static void test_user_addr(void **state)
 /* The leaf bits for each protection, ownership, and the invalidation. */
 static void test_map_bits(void **state)
 {
-	static const struct { unsigned prot; uint64_t set, clear; } cases[] = {
+	static const struct {
+		unsigned prot;
+		uint64_t set, clear;
+	} cases[] = {
 		{ VM_READ, PTE_P | PTE_U | PTE_NX, PTE_W },
 		{ VM_READ | VM_WRITE, PTE_P | PTE_U | PTE_W | PTE_NX, 0 },
 		{ VM_READ | VM_EXEC, PTE_P | PTE_U, PTE_W | PTE_NX },
@@ -170,7 +173,7 @@ static void test_unmap(void **state)
 	uint64_t pa = pmm_alloc(1, 1), before;
 
 	(void)state;
-	assert_int_equal(vm_unmap(&vs, UVA), VR_ENOENT);          /* no tables */
+	assert_int_equal(vm_unmap(&vs, UVA), VR_ENOENT);            /* no tables */
 	assert_int_equal(vm_unmap(&vs, FAKE_KERNEL_VA), VR_ENOENT); /* kernel half */
 	assert_int_equal(vm_unmap(&vs, 0x900000000000ull), VR_ENOENT);
 	assert_int_equal(vm_map(&vs, UVA, pa, VM_READ, false), VR_OK);
@@ -312,8 +315,10 @@ static void test_copy_str(void **state)
  * destroy frees the tables and the owned frames, never the others. */
 static void test_destroy_frees_everything(void **state)
 {
-	static const uintptr_t vas[] = { UVA, UVA + PAGE_SIZE, UVA + (2ull << 20),
-					 UVA + (1ull << 30), 1ull << 39, 0x7ffffffff000ull };
+	static const uintptr_t vas[] = {
+		UVA,        UVA + PAGE_SIZE,  UVA + (2ull << 20), UVA + (1ull << 30),
+		1ull << 39, 0x7ffffffff000ull
+	};
 	uint64_t borrowed = pmm_alloc(1, 1);
 
 	(void)state;
@@ -398,7 +403,8 @@ static void test_random(void **state)
 		assert_true(vm_space_check(&vs));
 		if (step % 64 == 0)
 			for (size_t p = 0; p < PAGES; p++)
-				assert_int_equal(vm_lookup(&vs, base + p * PAGE_SIZE) & PTE_ADDR_MASK,
+				assert_int_equal(vm_lookup(&vs, base + p * PAGE_SIZE) &
+							 PTE_ADDR_MASK,
 						 model[p]);
 	}
 }

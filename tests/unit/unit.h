@@ -51,29 +51,28 @@ static inline uint64_t unit_rng(const char *tag)
 }
 
 /* Fail the current test if `stmt` does not end in a kernel panic. */
-#define assert_panics(stmt)                                                         \
-	do {                                                                        \
-		if (!FAKE_PANICS(stmt))                                             \
-			fail_msg("expected a kernel panic from: %s", #stmt);        \
+#define assert_panics(stmt)                                                  \
+	do {                                                                 \
+		if (!FAKE_PANICS(stmt))                                      \
+			fail_msg("expected a kernel panic from: %s", #stmt); \
 	} while (0)
 
 /* Console text the fake HAL captured contains `needle`. */
-#define assert_console_has(needle)                                                  \
-	do {                                                                        \
-		if (!strstr(fake_hal.console, (needle)))                            \
-			fail_msg("console lacks \"%s\"; it has:\n%s", (needle),     \
-				 fake_hal.console);                                 \
+#define assert_console_has(needle)                                                                 \
+	do {                                                                                       \
+		if (!strstr(fake_hal.console, (needle)))                                           \
+			fail_msg("console lacks \"%s\"; it has:\n%s", (needle), fake_hal.console); \
 	} while (0)
 
 /* Parses the seed, prints it, installs the panic hook and runs `tests`. */
 int unit_main(int argc, char **argv, const char *group, const struct CMUnitTest *tests,
 	      size_t count, CMFixtureFunction setup, CMFixtureFunction teardown);
 
-#define UNIT_MAIN(group, tests, setup, teardown)                                    \
-	int main(int argc, char **argv)                                             \
-	{                                                                           \
-		return unit_main(argc, argv, group, tests,                          \
-				 sizeof(tests) / sizeof((tests)[0]), setup, teardown); \
+#define UNIT_MAIN(group, tests, setup, teardown)                                               \
+	int main(int argc, char **argv)                                                        \
+	{                                                                                      \
+		return unit_main(argc, argv, group, tests, sizeof(tests) / sizeof((tests)[0]), \
+				 setup, teardown);                                             \
 	}
 
 #endif

@@ -20,93 +20,89 @@
 #include <stdint.h>
 
 /* X(number, name, arguments, returns): one line per syscall. */
-#define VR_SYSCALLS(X)                                                                   \
-	X(0, exit, "int status", "does not return")                                      \
-	X(1, yield, "-", "0")                                                            \
-	X(2, console_write, "const char *buf, size_t len", "bytes written")              \
-	X(3, console_read, "char *buf, size_t len", "bytes read (>= 1; blocks)")         \
-	X(4, spawn,                                                                      \
-	  "const char *path, size_t pathlen, const char *args, size_t argslen, "         \
-	  "const struct vr_spawn_caps *caps (or NULL)",                                  \
-	  "pid of the new process")                                                      \
-	X(5, wait, "int pid (or -1 for any child), int *status", "pid of the child")     \
-	X(6, getpid, "-", "pid of the caller")                                           \
-	X(7, ps, "struct vr_thread_info *buf, size_t max", "number of threads")          \
-	X(8, uname, "struct vr_uname *out", "0")                                         \
-	X(9, meminfo, "struct vr_meminfo *out", "0")                                     \
-	X(10, poweroff, "int status", "does not return")                                 \
-	X(11, clock, "-", "nanoseconds since boot (kernel clock)")                       \
-	X(12, sleep, "uint64_t ns", "0")                                                 \
-	X(13, cap_identify, "cap h, struct vr_cap_info *out", "0")                       \
-	X(14, cap_mint, "cap h, uint32_t rights, uint64_t badge, uint64_t expiry_ns",    \
-	  "handle of the derived capability")                                            \
-	X(15, cap_copy, "cap h", "handle of the derived capability")                     \
-	X(16, cap_delete, "cap h", "0")                                                  \
-	X(17, cap_revoke, "cap h", "0, or VR_EAGAIN: more descendants remain, call again") \
-	X(18, endpoint_create, "-", "handle (all rights)")                               \
-	X(19, ipc_send, "cap ep, uint64_t tag, uint64_t flags", "0")                     \
-	X(20, ipc_recv, "cap ep, uint64_t flags", "tag of the message received")         \
-	X(21, ipc_call, "cap ep, uint64_t tag, uint64_t flags", "tag of the reply")      \
-	X(22, ipc_reply, "uint64_t tag", "0")                                            \
-	X(23, ipc_reply_recv, "cap ep, uint64_t tag, uint64_t flags",                    \
-	  "tag of the next message")                                                     \
-	X(24, notification_create, "-", "handle (all rights)")                           \
-	X(25, notify_signal, "cap n, uint64_t bits", "0")                                \
-	X(26, notify_wait, "cap n, uint64_t flags", "the bits, which are cleared")         \
-	X(27, kill, "int pid (a child of the caller), int status",                       \
-	  "0; the child exits with `status` at its next kernel entry or wake-up")        \
-	X(28, sched_set, "int pid (0: the caller), uint32_t policy, int prio_or_nice",   \
-	  "0")                                                                           \
-	X(29, sched_get, "int pid (0: the caller), struct vr_sched_info *out", "0")      \
-	X(30, sched_affinity, "int pid (0: the caller), uint64_t mask (0: query only)",  \
-	  "the mask in force before the call")                                           \
-	X(31, notify_timer,                                                              \
-	  "cap n, uint64_t deadline_ns (0: disarm), uint64_t period_ns, uint64_t bits",  \
-	  "0")                                                                           \
-	X(36, mem_create, "uint64_t npages", "handle of a new memory object (all rights)")   \
-	X(37, mem_map,                                                                   \
-	  "cap m, uintptr_t va, uint64_t first_page, uint64_t npages, uint32_t prot|flags", \
-	  "0")                                                                           \
-	X(38, mem_unmap, "uintptr_t va, uint64_t npages", "0")                           \
-	X(39, mem_protect, "uintptr_t va (where a mapping starts), uint32_t prot", "0")  \
-	X(40, mem_copy, "cap m", "handle of a copy-on-write copy (all rights)")          \
-	X(41, thread_set_fault_ep, "cap ep (VR_CAP_INVALID: none)", "0")                 \
-	X(42, quota_set, "uint64_t limit_bytes (may only go down)", "0")                 \
-	X(43, quota_info, "struct vr_quota_info *out", "0")                              \
+#define VR_SYSCALLS(X)                                                                           \
+	X(0, exit, "int status", "does not return")                                              \
+	X(1, yield, "-", "0")                                                                    \
+	X(2, console_write, "const char *buf, size_t len", "bytes written")                      \
+	X(3, console_read, "char *buf, size_t len", "bytes read (>= 1; blocks)")                 \
+	X(4, spawn,                                                                              \
+	  "const char *path, size_t pathlen, const char *args, size_t argslen, "                 \
+	  "const struct vr_spawn_caps *caps (or NULL)",                                          \
+	  "pid of the new process")                                                              \
+	X(5, wait, "int pid (or -1 for any child), int *status", "pid of the child")             \
+	X(6, getpid, "-", "pid of the caller")                                                   \
+	X(7, ps, "struct vr_thread_info *buf, size_t max", "number of threads")                  \
+	X(8, uname, "struct vr_uname *out", "0")                                                 \
+	X(9, meminfo, "struct vr_meminfo *out", "0")                                             \
+	X(10, poweroff, "int status", "does not return")                                         \
+	X(11, clock, "-", "nanoseconds since boot (kernel clock)")                               \
+	X(12, sleep, "uint64_t ns", "0")                                                         \
+	X(13, cap_identify, "cap h, struct vr_cap_info *out", "0")                               \
+	X(14, cap_mint, "cap h, uint32_t rights, uint64_t badge, uint64_t expiry_ns",            \
+	  "handle of the derived capability")                                                    \
+	X(15, cap_copy, "cap h", "handle of the derived capability")                             \
+	X(16, cap_delete, "cap h", "0")                                                          \
+	X(17, cap_revoke, "cap h", "0, or VR_EAGAIN: more descendants remain, call again")       \
+	X(18, endpoint_create, "-", "handle (all rights)")                                       \
+	X(19, ipc_send, "cap ep, uint64_t tag, uint64_t flags", "0")                             \
+	X(20, ipc_recv, "cap ep, uint64_t flags", "tag of the message received")                 \
+	X(21, ipc_call, "cap ep, uint64_t tag, uint64_t flags", "tag of the reply")              \
+	X(22, ipc_reply, "uint64_t tag", "0")                                                    \
+	X(23, ipc_reply_recv, "cap ep, uint64_t tag, uint64_t flags", "tag of the next message") \
+	X(24, notification_create, "-", "handle (all rights)")                                   \
+	X(25, notify_signal, "cap n, uint64_t bits", "0")                                        \
+	X(26, notify_wait, "cap n, uint64_t flags", "the bits, which are cleared")               \
+	X(27, kill, "int pid (a child of the caller), int status",                               \
+	  "0; the child exits with `status` at its next kernel entry or wake-up")                \
+	X(28, sched_set, "int pid (0: the caller), uint32_t policy, int prio_or_nice", "0")      \
+	X(29, sched_get, "int pid (0: the caller), struct vr_sched_info *out", "0")              \
+	X(30, sched_affinity, "int pid (0: the caller), uint64_t mask (0: query only)",          \
+	  "the mask in force before the call")                                                   \
+	X(31, notify_timer,                                                                      \
+	  "cap n, uint64_t deadline_ns (0: disarm), uint64_t period_ns, uint64_t bits", "0")     \
+	X(36, mem_create, "uint64_t npages", "handle of a new memory object (all rights)")       \
+	X(37, mem_map,                                                                           \
+	  "cap m, uintptr_t va, uint64_t first_page, uint64_t npages, uint32_t prot|flags", "0") \
+	X(38, mem_unmap, "uintptr_t va, uint64_t npages", "0")                                   \
+	X(39, mem_protect, "uintptr_t va (where a mapping starts), uint32_t prot", "0")          \
+	X(40, mem_copy, "cap m", "handle of a copy-on-write copy (all rights)")                  \
+	X(41, thread_set_fault_ep, "cap ep (VR_CAP_INVALID: none)", "0")                         \
+	X(42, quota_set, "uint64_t limit_bytes (may only go down)", "0")                         \
+	X(43, quota_info, "struct vr_quota_info *out", "0")                                      \
 	X(44, cap_move, "cap h", "the capability's new handle (the old one becomes stale)")
 
 enum vr_syscall {
 #define VR_SYSCALL_ENUM(nr, name, args, ret) VR_SYS_##name = nr,
 	VR_SYSCALLS(VR_SYSCALL_ENUM)
 #undef VR_SYSCALL_ENUM
-	VR_SYS_COUNT
+		VR_SYS_COUNT
 };
 
 /*
  * The one error type. Values are negative; 0 is success. The same codes are
  * returned by kernel functions and across the syscall ABI. Append only.
  */
-#define VR_ERRORS(X)                                                      \
-	X(VR_EINVAL, -1, "invalid argument")                              \
-	X(VR_ENOMEM, -2, "out of memory")                                 \
-	X(VR_EFAULT, -3, "bad user address")                              \
-	X(VR_ENOENT, -4, "no such file")                                  \
-	X(VR_ENOSYS, -5, "no such system call")                           \
-	X(VR_ECHILD, -6, "no such child")                                 \
-	X(VR_ENOEXEC, -7, "malformed executable")                         \
-	X(VR_E2BIG, -8, "argument too large")                             \
-	X(VR_EAGAIN, -9, "try again")                                     \
-	X(VR_ESRCH, -10, "no such process or thread")                     \
-	X(VR_ERANGE, -11, "value out of range")                           \
-	X(VR_EBUSY, -12, "resource busy")                                 \
-	X(VR_ECAP_RANGE, -13, "capability index out of range")            \
-	X(VR_ECAP_STALE, -14, "stale capability (its slot was reused)")   \
-	X(VR_ECAP_EMPTY, -15, "empty capability slot")                    \
+#define VR_ERRORS(X)                                                       \
+	X(VR_EINVAL, -1, "invalid argument")                               \
+	X(VR_ENOMEM, -2, "out of memory")                                  \
+	X(VR_EFAULT, -3, "bad user address")                               \
+	X(VR_ENOENT, -4, "no such file")                                   \
+	X(VR_ENOSYS, -5, "no such system call")                            \
+	X(VR_ECHILD, -6, "no such child")                                  \
+	X(VR_ENOEXEC, -7, "malformed executable")                          \
+	X(VR_E2BIG, -8, "argument too large")                              \
+	X(VR_EAGAIN, -9, "try again")                                      \
+	X(VR_ESRCH, -10, "no such process or thread")                      \
+	X(VR_ERANGE, -11, "value out of range")                            \
+	X(VR_EBUSY, -12, "resource busy")                                  \
+	X(VR_ECAP_RANGE, -13, "capability index out of range")             \
+	X(VR_ECAP_STALE, -14, "stale capability (its slot was reused)")    \
+	X(VR_ECAP_EMPTY, -15, "empty capability slot")                     \
 	X(VR_ECAP_TYPE, -16, "capability names an object of another type") \
-	X(VR_ECAP_RIGHTS, -17, "capability lacks a required right")       \
-	X(VR_ECAP_EXPIRED, -18, "capability has expired")                 \
-	X(VR_ECLOSED, -19, "the object or peer went away while waiting")  \
-	X(VR_ENOREPLY, -20, "no call to reply to")                      \
+	X(VR_ECAP_RIGHTS, -17, "capability lacks a required right")        \
+	X(VR_ECAP_EXPIRED, -18, "capability has expired")                  \
+	X(VR_ECLOSED, -19, "the object or peer went away while waiting")   \
+	X(VR_ENOREPLY, -20, "no call to reply to")                         \
 	X(VR_ETIMEDOUT, -21, "the timeout expired")
 
 enum vr_error {
@@ -142,14 +138,14 @@ static inline const char *vr_strerror(long err)
  * virtual addresses, in both builds (so veridian-sim can keep all processes
  * mapped in the host at once). Offsets are from the slot base. */
 #define VR_PAGE_SIZE 4096ull
-#define VR_SLOT_BASE 0x200000000000ull    /* first slot (PML4 index 64) */
-#define VR_SLOT_SIZE 0x100000000ull       /* 4 GiB per process */
+#define VR_SLOT_BASE 0x200000000000ull /* first slot (PML4 index 64) */
+#define VR_SLOT_SIZE 0x100000000ull    /* 4 GiB per process */
 #define VR_SLOT_COUNT 256u
-#define VR_SLOT_TRAP_OFF 0x1000ull        /* trap page (read+execute) */
-#define VR_SLOT_INFO_OFF 0x2000ull        /* vr_start_info + argv (read-only) */
-#define VR_SLOT_IPCBUF_OFF 0x3000ull      /* the first thread's IPC buffer */
-#define VR_SLOT_IMAGE_OFF 0x400000ull     /* ELF image load base */
-#define VR_SLOT_STACK_SIZE 0x40000ull     /* 256 KiB user stack */
+#define VR_SLOT_TRAP_OFF 0x1000ull                      /* trap page (read+execute) */
+#define VR_SLOT_INFO_OFF 0x2000ull                      /* vr_start_info + argv (read-only) */
+#define VR_SLOT_IPCBUF_OFF 0x3000ull                    /* the first thread's IPC buffer */
+#define VR_SLOT_IMAGE_OFF 0x400000ull                   /* ELF image load base */
+#define VR_SLOT_STACK_SIZE 0x40000ull                   /* 256 KiB user stack */
 #define VR_SLOT_STACK_TOP (VR_SLOT_SIZE - VR_PAGE_SIZE) /* guard page above */
 
 /* Exit status of a process the kernel terminated for a fault (as a shell
@@ -157,8 +153,8 @@ static inline const char *vr_strerror(long err)
 #define VR_EXIT_FAULT 139
 
 #define VR_START_MAGIC 0x56455249444941ull /* "VERIDIA" */
-#define VR_ARGS_MAX 1024u  /* bytes of argument text to spawn */
-#define VR_ARGV_MAX 32u    /* arguments, including argv[0] */
+#define VR_ARGS_MAX 1024u                  /* bytes of argument text to spawn */
+#define VR_ARGV_MAX 32u                    /* arguments, including argv[0] */
 #define VR_PATH_MAX 64u
 #define VR_CONSOLE_WRITE_MAX 65536u /* bytes per console_write call */
 
@@ -187,7 +183,7 @@ struct vr_start_info {
 #define VR_CAP_ALL 0x3fu
 
 struct vr_cap_info {
-	uint32_t type;   /* VR_OBJ_* */
+	uint32_t type; /* VR_OBJ_* */
 	uint32_t rights;
 	uint64_t badge;
 	uint64_t expiry; /* kernel clock ns, 0 for none */
@@ -257,7 +253,7 @@ struct vr_thread_info {
 	int32_t prio;        /* real-time priority, or nice */
 	uint32_t eff_policy; /* after priority inheritance */
 	int32_t eff_prio;
-	uint64_t cpu_ns;     /* CPU time consumed */
+	uint64_t cpu_ns; /* CPU time consumed */
 };
 
 struct vr_uname {
@@ -274,7 +270,7 @@ struct vr_meminfo {
 	uint64_t free_pages;
 	uint64_t kernel_pages; /* pages in use by the kernel (tables, stacks, objects) */
 	uint64_t user_pages;   /* pages mapped into processes */
-	uint64_t slab_pages;    /* kernel object allocator (kheap) */
+	uint64_t slab_pages;   /* kernel object allocator (kheap) */
 	uint64_t slab_objects;
 	uint64_t table_pages;   /* page tables of all processes */
 	uint64_t object_pages;  /* frames held by memory objects (part of user_pages) */
@@ -304,11 +300,11 @@ struct vr_sched_info {
 	int32_t prio;        /* real-time priority, or nice */
 	uint32_t eff_policy; /* what it runs at now: raised by priority inheritance */
 	int32_t eff_prio;
-	uint64_t cpu_ns;     /* CPU time consumed */
-	uint64_t vruntime;   /* fair and batch: weighted virtual runtime */
-	uint64_t affinity;   /* bit n: may run on CPU n */
-	uint32_t cpu;        /* the CPU whose run queue it belongs to */
-	uint32_t state;      /* enum vr_thread_state */
+	uint64_t cpu_ns;   /* CPU time consumed */
+	uint64_t vruntime; /* fair and batch: weighted virtual runtime */
+	uint64_t affinity; /* bit n: may run on CPU n */
+	uint32_t cpu;      /* the CPU whose run queue it belongs to */
+	uint32_t state;    /* enum vr_thread_state */
 };
 
 /* ---- Memory objects, faults, quotas (docs/memory.md) ------------------ */

@@ -70,10 +70,10 @@ struct cap {
 	struct kobj *obj; /* NULL: the slot is empty */
 	uint32_t rights;
 	uint64_t badge;
-	uint64_t expiry;           /* kernel clock ns; CAP_NO_EXPIRY */
-	struct cap *parent;        /* NULL for an original capability */
-	struct list children;      /* derived capabilities */
-	struct list sibling;       /* in parent->children */
+	uint64_t expiry;      /* kernel clock ns; CAP_NO_EXPIRY */
+	struct cap *parent;   /* NULL for an original capability */
+	struct list children; /* derived capabilities */
+	struct list sibling;  /* in parent->children */
 };
 
 struct cap_slot {

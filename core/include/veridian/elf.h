@@ -19,11 +19,11 @@
 #define ELF_MAX_SPAN 0x40000000ull /* an image spans at most 1 GiB */
 
 struct elf_segment {
-	uint64_t vaddr;  /* offset from the load base */
+	uint64_t vaddr; /* offset from the load base */
 	uint64_t memsz;
 	uint64_t offset; /* in the file */
 	uint64_t filesz;
-	unsigned prot;   /* VM_READ | VM_WRITE | VM_EXEC */
+	unsigned prot; /* VM_READ | VM_WRITE | VM_EXEC */
 };
 
 struct elf_image {

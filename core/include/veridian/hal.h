@@ -97,8 +97,8 @@ struct hal_context {
 
 /* Prepare `ctx` so that the first hal_context_switch() to it runs
  * entry(arg) on [stack, stack+size). entry must not return. */
-void hal_context_init(struct hal_context *ctx, void *stack, size_t size,
-		      void (*entry)(void *), void *arg);
+void hal_context_init(struct hal_context *ctx, void *stack, size_t size, void (*entry)(void *),
+		      void *arg);
 
 /* Save the current context in `from` and resume `to`. Returns when someone
  * switches back to `from`. Interrupts off. */
@@ -146,9 +146,9 @@ int64_t kernel_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint6
 		       uint64_t a4);
 
 enum hal_fault_kind {
-	HAL_FAULT_PAGE = 0,    /* page fault: addr, and the access below */
-	HAL_FAULT_INVALID_OP,  /* invalid instruction */
-	HAL_FAULT_GENERAL,     /* general protection, divide error, other */
+	HAL_FAULT_PAGE = 0,   /* page fault: addr, and the access below */
+	HAL_FAULT_INVALID_OP, /* invalid instruction */
+	HAL_FAULT_GENERAL,    /* general protection, divide error, other */
 };
 
 #define HAL_ACCESS_WRITE 1u
@@ -157,11 +157,11 @@ enum hal_fault_kind {
 
 struct hal_fault {
 	enum hal_fault_kind kind;
-	unsigned access;   /* HAL_ACCESS_* for page faults */
-	unsigned vector;   /* hardware vector, or the host signal in veridian-sim */
-	uintptr_t addr;    /* faulting address (page faults) */
-	uintptr_t pc;      /* user program counter */
-	uintptr_t sp;      /* user stack pointer */
+	unsigned access; /* HAL_ACCESS_* for page faults */
+	unsigned vector; /* hardware vector, or the host signal in veridian-sim */
+	uintptr_t addr;  /* faulting address (page faults) */
+	uintptr_t pc;    /* user program counter */
+	uintptr_t sp;    /* user stack pointer */
 };
 
 /* A fault taken in user mode. Returns if the fault was resolved and the

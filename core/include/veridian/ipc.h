@@ -48,8 +48,8 @@ struct notification {
 	struct kobj obj;
 	uint64_t bits;
 	struct waitq waiters;
-	struct ktimer timer;    /* signals timer_bits at its deadline */
-	uint64_t period;        /* ns; 0 for a one-shot timer */
+	struct ktimer timer; /* signals timer_bits at its deadline */
+	uint64_t period;     /* ns; 0 for a one-shot timer */
 	uint64_t timer_bits;
 };
 
@@ -76,8 +76,7 @@ struct notification *notification_create(void);
  * ipc_check_message(). Each returns the syscall result: 0 or a tag, or a
  * vr_error (VR_EAGAIN for a non-blocking call that would block, VR_ECLOSED if
  * the endpoint or the peer went away while waiting). */
-int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call,
-		 uint64_t deadline);
+int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call, uint64_t deadline);
 int64_t ipc_recv(struct endpoint *ep, unsigned flags, uint64_t deadline);
 int64_t ipc_reply(uint64_t tag);
 
@@ -95,8 +94,7 @@ int64_t notify_wait(struct notification *n, unsigned flags, uint64_t deadline);
 /* Signal `bits` on n at `deadline` (kernel clock), then every `period` ns
  * if period is not 0; deadline 0 disarms. Replaces any earlier setting.
  * Arguments already decoded (bits non-zero and below 2^63). */
-int64_t notify_timer_set(struct notification *n, uint64_t deadline, uint64_t period,
-			 uint64_t bits);
+int64_t notify_timer_set(struct notification *n, uint64_t deadline, uint64_t period, uint64_t bits);
 
 /* The current thread's process is going away: fail its pending reply and
  * stop serving its endpoint. */

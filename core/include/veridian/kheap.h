@@ -19,8 +19,8 @@ void *kzalloc(size_t size);
 void kfree(void *p);
 
 struct kheap_stats {
-	uint64_t slab_pages;   /* pages held by slabs */
-	uint64_t objects;      /* objects allocated */
+	uint64_t slab_pages; /* pages held by slabs */
+	uint64_t objects;    /* objects allocated */
 };
 
 void kheap_get_stats(struct kheap_stats *st);

@@ -30,8 +30,7 @@ void kstrlcpy(char *dst, const char *src, size_t size);
 
 /* printf subset: %d %i %u %x %X %p %s %c %%, length l/ll/z, width, '-', '0'. */
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int ksnprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 noreturn void kpanic(const char *file, int line, const char *fmt, ...)
@@ -40,9 +39,9 @@ noreturn void kpanic(const char *file, int line, const char *fmt, ...)
 #define KPANIC(...) kpanic(__FILE__, __LINE__, __VA_ARGS__)
 
 /* A kernel bug: always checked, in every build. */
-#define KASSERT(cond)                                                   \
-	do {                                                            \
-		if (!(cond))                                            \
+#define KASSERT(cond)                                                              \
+	do {                                                                       \
+		if (!(cond))                                                       \
 			kpanic(__FILE__, __LINE__, "assertion failed: %s", #cond); \
 	} while (0)
 
@@ -55,13 +54,12 @@ noreturn void kpanic(const char *file, int line, const char *fmt, ...)
 #endif
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
-#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a)-1)) == 0)
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Intrusive doubly linked list (circular, with a head node). */
 struct list {

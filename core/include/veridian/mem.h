@@ -26,14 +26,14 @@
 struct mem_obj {
 	struct kobj obj;
 	uint64_t npages;
-	uint64_t *pages;       /* frame of each page; 0: not yet touched */
-	uint64_t pages_pa;     /* frames holding `pages` */
+	uint64_t *pages;   /* frame of each page; 0: not yet touched */
+	uint64_t pages_pa; /* frames holding `pages` */
 	uint64_t pages_frames;
-	uint64_t resident;     /* non-zero entries of pages */
-	struct list maps;      /* struct mem_map.obj_link */
+	uint64_t resident; /* non-zero entries of pages */
+	struct list maps;  /* struct mem_map.obj_link */
 	uint32_t nmaps;
-	struct quota *quota;   /* pays for the object, its array and its pages */
-	uint64_t charged;      /* bytes charged to quota */
+	struct quota *quota; /* pays for the object, its array and its pages */
+	uint64_t charged;    /* bytes charged to quota */
 	struct list all_link;
 };
 
@@ -43,16 +43,16 @@ struct mem_map {
 	struct mem_obj *mo;
 	struct vm_space *vs;
 	uintptr_t va;
-	uint64_t first;         /* first page of the object mapped at va */
+	uint64_t first; /* first page of the object mapped at va */
 	uint64_t npages;
-	unsigned prot;          /* VM_READ | VM_WRITE | VM_EXEC */
-	unsigned max_prot;      /* what the capability allowed at map time */
-	unsigned flags;         /* MEM_MAP_* */
+	unsigned prot;     /* VM_READ | VM_WRITE | VM_EXEC */
+	unsigned max_prot; /* what the capability allowed at map time */
+	unsigned flags;    /* MEM_MAP_* */
 };
 
 struct mem_stats {
 	uint64_t objects;
-	uint64_t frames;  /* distinct frames held by memory objects */
+	uint64_t frames; /* distinct frames held by memory objects */
 	uint64_t maps;
 };
 
@@ -80,8 +80,8 @@ int mem_map_check(struct vm_space *vs, const struct mem_obj *mo, uintptr_t va, u
 /* Map pages [first, first + npages) of mo at va with prot (already checked
  * by mem_map_check and against max_prot). Nothing is touched: pages
  * appear on first access. VR_ENOMEM for the mapping record. */
-int mem_map(struct vm_space *vs, struct mem_obj *mo, uintptr_t va, uint64_t first,
-	    uint64_t npages, unsigned prot, unsigned max_prot, unsigned flags);
+int mem_map(struct vm_space *vs, struct mem_obj *mo, uintptr_t va, uint64_t first, uint64_t npages,
+	    unsigned prot, unsigned max_prot, unsigned flags);
 
 /* Remove every mapping inside [va, va + npages pages): VR_ENOENT if there
  * is none; VR_EINVAL if one only partly overlaps the range. */
@@ -96,8 +96,8 @@ void mem_unmap_all(struct vm_space *vs);
 
 /* A new anonymous object of npages mapped at va with prot, its top `eager`
  * pages populated now (a stack). */
-int mem_map_anon(struct vm_space *vs, struct quota *q, uintptr_t va, uint64_t npages,
-		 unsigned prot, uint64_t eager);
+int mem_map_anon(struct vm_space *vs, struct quota *q, uintptr_t va, uint64_t npages, unsigned prot,
+		 uint64_t eager);
 
 /* Resolve a fault (HAL_ACCESS_* bits) at va: demand-zero fill, or the copy
  * of a shared page on write. VR_EFAULT: no mapping there, or the mapping

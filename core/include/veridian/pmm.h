@@ -19,7 +19,7 @@
 #define PMM_MAX_ORDER 16u
 
 struct pmm_stats {
-	uint64_t total_pages;   /* pages the allocator manages */
+	uint64_t total_pages; /* pages the allocator manages */
 	uint64_t free_pages;
 	uint64_t shared_frames; /* allocated frames with more than one reference */
 };

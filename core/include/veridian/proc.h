@@ -23,23 +23,23 @@
 struct process {
 	int64_t pid;
 	char name[16];
-	struct process *parent;   /* NULL once the parent is gone */
-	unsigned slot;            /* address-space slot index */
+	struct process *parent; /* NULL once the parent is gone */
+	unsigned slot;          /* address-space slot index */
 	struct vm_space vs;
-	struct cspace *cs;        /* the process's capabilities */
+	struct cspace *cs; /* the process's capabilities */
 	struct list threads;
 	unsigned nthreads;
 	struct list children;
 	struct list sibling_link; /* in parent->children */
 	struct list all_link;
 	bool zombie;
-	bool killed;              /* exits with kill_status at its next kernel boundary */
+	bool killed; /* exits with kill_status at its next kernel boundary */
 	int kill_status;
 	int exit_status;
-	struct waitq child_exit;  /* the parent waits here for children */
-	struct quota *quota;      /* pays for everything the process makes (quota.h) */
-	uint64_t charged;         /* bytes charged for the process itself */
-	cap_handle_t fault_ep;    /* unresolved faults are calls here; VR_CAP_INVALID */
+	struct waitq child_exit; /* the parent waits here for children */
+	struct quota *quota;     /* pays for everything the process makes (quota.h) */
+	uint64_t charged;        /* bytes charged for the process itself */
+	cap_handle_t fault_ep;   /* unresolved faults are calls here; VR_CAP_INVALID */
 };
 
 /* Pages of the stack populated at spawn; the rest is demand-zero. Kept at
@@ -55,8 +55,8 @@ void proc_init(const void *initrd, size_t initrd_size);
  * (space-separated, argv[0] first). parent may be NULL (init). The child
  * gets a capability derived from each of the parent's `caps` (already
  * decoded: each exists and has GRANT) at handles 0..ncaps-1. */
-int proc_spawn(struct process *parent, const char *path, const char *args,
-	       const cap_handle_t *caps, unsigned ncaps, int64_t *pid);
+int proc_spawn(struct process *parent, const char *path, const char *args, const cap_handle_t *caps,
+	       unsigned ncaps, int64_t *pid);
 
 /* The current process ends with `status` (all its threads). */
 noreturn void proc_exit(int status);

@@ -32,7 +32,7 @@
 #include <veridian/klib.h>
 #include <veridian/sched_policy.h>
 
-#define KSTACK_PAGES 16u             /* 64 KiB: host code runs on it in veridian-sim */
+#define KSTACK_PAGES 16u /* 64 KiB: host code runs on it in veridian-sim */
 
 struct process;
 struct endpoint;
@@ -46,7 +46,7 @@ struct waitq {
 /* A kernel timer: fire(kt) runs from sched_timer_expired() (interrupt
  * context, or the idle loop) once the kernel clock reaches deadline. */
 struct ktimer {
-	struct list link;       /* in the timer list, by deadline, while armed */
+	struct list link; /* in the timer list, by deadline, while armed */
 	uint64_t deadline;
 	void (*fire)(struct ktimer *kt);
 };
@@ -54,26 +54,26 @@ struct ktimer {
 struct thread {
 	int64_t tid;
 	enum vr_thread_state state;
-	struct process *proc;        /* NULL for kernel threads */
+	struct process *proc; /* NULL for kernel threads */
 	struct hal_context ctx;
-	uint64_t kstack_pa;          /* KSTACK_PAGES frames */
-	struct list sched_link;      /* wait queue or reap list */
-	struct list proc_link;       /* in proc->threads */
-	struct list all_link;        /* in the list of all threads */
-	struct waitq *waiting_on;    /* when BLOCKED */
-	struct ktimer timeout;       /* SLEEPING: the wake-up; BLOCKED: an optional timeout */
-	struct sched_entity se;      /* policy state; se.link is in the run queue */
+	uint64_t kstack_pa;       /* KSTACK_PAGES frames */
+	struct list sched_link;   /* wait queue or reap list */
+	struct list proc_link;    /* in proc->threads */
+	struct list all_link;     /* in the list of all threads */
+	struct waitq *waiting_on; /* when BLOCKED */
+	struct ktimer timeout;    /* SLEEPING: the wake-up; BLOCKED: an optional timeout */
+	struct sched_entity se;   /* policy state; se.link is in the run queue */
 	uintptr_t entry_pc, entry_sp, entry_arg; /* first entry to user mode */
 	struct {
-		uint64_t buf_pa;           /* the thread's IPC buffer page */
-		uint64_t tag, badge;       /* a pending send (while queued) */
+		uint64_t buf_pa;     /* the thread's IPC buffer page */
+		uint64_t tag, badge; /* a pending send (while queued) */
 		bool is_call;
-		struct thread *reply_to;   /* a caller waiting for our reply */
-		struct thread *replier;    /* the server holding our call (reply_to == us) */
-		struct endpoint *sending;  /* the endpoint whose senders queue we are on */
-		struct endpoint *serving;  /* the endpoint we last received from */
-		struct waitq reply_wait;   /* where we wait for a reply */
-		int64_t result;            /* set by whoever wakes us */
+		struct thread *reply_to;  /* a caller waiting for our reply */
+		struct thread *replier;   /* the server holding our call (reply_to == us) */
+		struct endpoint *sending; /* the endpoint whose senders queue we are on */
+		struct endpoint *serving; /* the endpoint we last received from */
+		struct waitq reply_wait;  /* where we wait for a reply */
+		int64_t result;           /* set by whoever wakes us */
 	} ipc;
 };
 
@@ -84,8 +84,7 @@ void sched_init(void);
  * scheduling policy and affinity of the current thread if that is a user
  * thread (so `nice` works like fork-inherit), else it is FAIR nice 0.
  * NULL on ENOMEM. */
-struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t sp,
-				  uintptr_t arg);
+struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t sp, uintptr_t arg);
 
 /* The running thread; written only by core/sched.c. */
 extern struct thread *sched_running;

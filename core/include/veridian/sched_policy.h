@@ -27,25 +27,25 @@
 #include <veridian/abi.h>
 #include <veridian/klib.h>
 
-#define RQ_SLICE_FAIR_NS 10000000ull  /* 10 ms */
+#define RQ_SLICE_FAIR_NS 10000000ull /* 10 ms */
 #define RQ_SLICE_RR_NS 10000000ull
 #define RQ_SLICE_BATCH_NS 40000000ull
 #define RQ_SLICE_IDLE_NS 10000000ull
-#define RQ_WAKE_GRAN_NS 1000000ull    /* a woken fair thread preempts if this far behind */
+#define RQ_WAKE_GRAN_NS 1000000ull /* a woken fair thread preempts if this far behind */
 #define RQ_NICE0_WEIGHT 1024u
 #define RQ_RT_LEVELS (VR_SCHED_PRIO_MAX + 1)
 
 /* The scheduling state of one thread. */
 struct sched_entity {
-	struct list link;       /* in a run queue list while queued */
-	uint8_t policy;         /* VR_SCHED_*: the thread's own */
-	int8_t prio;            /* real-time priority, or nice */
-	uint8_t eff_policy;     /* after inheritance */
+	struct list link;   /* in a run queue list while queued */
+	uint8_t policy;     /* VR_SCHED_*: the thread's own */
+	int8_t prio;        /* real-time priority, or nice */
+	uint8_t eff_policy; /* after inheritance */
 	int8_t eff_prio;
-	int16_t rank;           /* sched_rank(eff_policy, eff_prio), cached for the IPC path */
+	int16_t rank; /* sched_rank(eff_policy, eff_prio), cached for the IPC path */
 	bool queued;
-	unsigned cpu;           /* whose run queue */
-	uint64_t affinity;      /* stored; one CPU today */
+	unsigned cpu;      /* whose run queue */
+	uint64_t affinity; /* stored; one CPU today */
 	uint64_t vruntime;
 	uint64_t cpu_ns;
 };
@@ -54,11 +54,11 @@ struct sched_entity {
 struct runqueue {
 	unsigned cpu;
 	unsigned nr_queued;
-	uint64_t rt_bitmap[2];  /* bit p: rt[p] is not empty */
+	uint64_t rt_bitmap[2]; /* bit p: rt[p] is not empty */
 	struct list rt[RQ_RT_LEVELS];
-	struct list fair;       /* fair and batch, by vruntime, FIFO among equals */
+	struct list fair; /* fair and batch, by vruntime, FIFO among equals */
 	struct list idle;
-	uint64_t min_vruntime;  /* never decreases */
+	uint64_t min_vruntime; /* never decreases */
 };
 
 /* Where an entity goes when queued. */
