@@ -15,3 +15,7 @@ EXTRA_DIST += tests/system/gdb-sim.sh tests/system/gdb-qemu.sh
 # The terminal is raw while veridian-sim runs and restored on every exit.
 TESTS += tests/system/sim-tty.sh
 EXTRA_DIST += tests/system/sim-tty.sh tests/system/sim-tty.py
+
+# Every C file is as clang-format leaves it (make format fixes it).
+TESTS += tests/system/style.sh
+EXTRA_DIST += tests/system/style.sh
