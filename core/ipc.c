@@ -444,7 +444,10 @@ static void notify_timer_fire(struct ktimer *kt)
 	uint64_t now = hal_clock_ns(), next;
 
 	notify_signal(n, n->timer_bits);
-	if (!n->period)
+	/* deadline <= now, so neither sum below can overflow unless the period
+	 * is within reach of 2^64 (the decoder refuses that; this is the
+	 * kernel's own guard against a timer that would re-fire forever) */
+	if (!n->period || n->period > UINT64_MAX - now)
 		return;
 	next = kt->deadline + n->period;
 	if (next <= now)

@@ -191,6 +191,16 @@ static void release_quota(struct process *p)
 	p->quota = NULL;
 }
 
+/* At exit: return everything but the process record, which stays charged
+ * (and keeps the quota alive) until proc_free(). Otherwise a process could
+ * leave unlimited zombies in kernel memory by never calling wait. */
+static void release_quota_but_record(struct process *p)
+{
+	KASSERT(p->charged >= sizeof(*p));
+	quota_uncharge(p->quota, p->charged - sizeof(*p));
+	p->charged = sizeof(*p);
+}
+
 /* Undo a partly built process (never ran). */
 static void spawn_fail(struct process *p, bool have_space)
 {
@@ -303,6 +313,8 @@ int proc_spawn(struct process *parent, const char *path, const char *args, const
 
 static void proc_free(struct process *p)
 {
+	if (p->quota)
+		release_quota(p);
 	if (p == procs.init)
 		procs.init = NULL;
 	list_remove(&p->all_link);
@@ -348,7 +360,7 @@ noreturn void proc_exit(int status)
 	hal_vm_activate(procs.kernel_vs.pml4_pa);
 	mem_unmap_all(&p->vs);
 	vm_space_destroy(&p->vs);
-	release_quota(p);
+	release_quota_but_record(p);
 	procs.slots[p->slot] = NULL;
 	list_remove(&t->proc_link);
 	p->nthreads = 0;

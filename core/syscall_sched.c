@@ -14,8 +14,9 @@
 #include <veridian/proc.h>
 #include <veridian/syscall.h>
 
-#define NOTIFY_PERIOD_MIN_NS 10000ull /* a shorter period would be a timer storm */
-#define CPUS_ONLINE_MASK 1ull         /* one CPU today */
+#define NOTIFY_PERIOD_MIN_NS 10000ull     /* a shorter period would be a timer storm */
+#define NOTIFY_PERIOD_MAX_NS (1ull << 62) /* ~146 years: deadlines stay far from overflow */
+#define CPUS_ONLINE_MASK 1ull             /* one CPU today */
 
 /* The thread named by pid for reading: the caller, or any live process. */
 static int decode_target(uint64_t pid, struct thread **out)
@@ -119,7 +120,7 @@ int64_t sys_notify_timer(const struct syscall_args *a)
 		return err;
 	if (deadline && (!bits || bits >> 63))
 		return VR_EINVAL;
-	if (period && period < NOTIFY_PERIOD_MIN_NS)
+	if (period && (period < NOTIFY_PERIOD_MIN_NS || period > NOTIFY_PERIOD_MAX_NS))
 		return VR_ERANGE;
 	return notify_timer_set(container_of(c->obj, struct notification, obj), deadline, period,
 				bits);

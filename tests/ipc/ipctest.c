@@ -190,6 +190,45 @@ static void test_endpoint_destroyed_under_sender(void)
 	CHECK_EQ(status, 0); /* it saw VR_ECLOSED */
 }
 
+/* Regression (review finding): a periodic notification timer with a
+ * period near 2^64 made each firing compute a deadline in the past, and
+ * the kernel re-fired it for as many iterations as the clock's value. Now
+ * the period is bounded, and a timer that is refused leaves nothing armed. */
+static void test_notify_timer_period_bounds(void)
+{
+	long n = sys_notification_create();
+
+	CHECK_OK(n);
+	CHECK_EQ(sys_notify_timer((uint32_t)n, sys_clock() + 1, ~0ull, 1), VR_ERANGE);
+	CHECK_EQ(sys_notify_timer((uint32_t)n, sys_clock() + 1, (1ull << 62) + 1, 1), VR_ERANGE);
+	CHECK_OK(sys_notify_timer((uint32_t)n, sys_clock() + 1000, 1ull << 62, 1));
+	sys_sleep(2000); /* fires once; the next deadline is ~146 years away */
+	CHECK_EQ(sys_notify_wait((uint32_t)n, VR_IPC_NONBLOCK), 1);
+	CHECK_EQ(sys_notify_wait((uint32_t)n, VR_IPC_NONBLOCK), VR_EAGAIN);
+	CHECK_OK(sys_cap_delete((uint32_t)n));
+}
+
+/* Regression (review finding): a zombie's record was not charged to any
+ * quota, so a process that never waited could fill kernel memory. It stays
+ * charged to the parent's quota chain until the parent reaps it. */
+static void test_zombie_record_charged(void)
+{
+	struct vr_quota_info before, zombie, after;
+	long pid;
+	int status;
+
+	CHECK_OK(sys_quota_info(&before));
+	pid = sys_spawn("bin/true", 8, "true", 4);
+	CHECK_OK(pid);
+	sys_sleep(5000000); /* it runs and exits: a zombie until we wait */
+	CHECK_OK(sys_quota_info(&zombie));
+	CHECK_EQ(zombie.used > before.used, 1);
+	CHECK_EQ(zombie.used - before.used < 4096, 1); /* just the record, not its stack */
+	CHECK_EQ(sys_wait(pid, &status), pid);
+	CHECK_OK(sys_quota_info(&after));
+	CHECK_EQ(after.used, before.used);
+}
+
 /* The number of live processes named `name` whose parent is `ppid`. */
 static int count_procs(const char *name, long ppid)
 {
@@ -258,6 +297,8 @@ int main(void)
 	test_caller_killed_during_call();
 	test_endpoint_destroyed_under_sender();
 	test_orphans_adopted_by_init();
+	test_notify_timer_period_bounds();
+	test_zombie_record_charged();
 	test_objects_charged_to_quota();
 	return ucheck_summary("ipctest");
 }
