@@ -14,9 +14,9 @@
  * Operations decode first (cap_lookup and slot checks can fail) and then
  * mutate (cannot fail).
  */
-#include <veridian/cap.h>
-#include <veridian/kheap.h>
-#include <veridian/pmm.h>
+#include "veridian/cap.h"
+#include "veridian/kheap.h"
+#include "veridian/pmm.h"
 
 /* A slot whose generation reaches this value is never used again: reusing
  * it would wrap the generation and revive every stale handle to it. A

@@ -4,10 +4,10 @@
  * does not fit is dropped and counted (a reader that never reads must not
  * make the kernel hold unbounded memory).
  */
-#include <veridian/console.h>
-#include <veridian/hal.h>
-#include <veridian/klib.h>
-#include <veridian/sched.h>
+#include "veridian/console.h"
+#include "veridian/hal.h"
+#include "veridian/klib.h"
+#include "veridian/sched.h"
 
 static struct {
 	char ring[CONSOLE_RING_SIZE];

@@ -2,9 +2,9 @@
  * cpio newc reader. Every field is validated: hex digits only, name and
  * data within the archive, the name NUL-terminated where its size says.
  */
-#include <veridian/abi.h>
-#include <veridian/cpio.h>
-#include <veridian/klib.h>
+#include "veridian/abi.h"
+#include "veridian/cpio.h"
+#include "veridian/klib.h"
 
 #define CPIO_HDR_SIZE 110
 #define CPIO_FIELDS 13

@@ -4,10 +4,10 @@
  * must not overlap (at page granularity, since pages carry permissions) and
  * no segment may be both writable and executable.
  */
-#include <veridian/abi.h>
-#include <veridian/elf.h>
-#include <veridian/klib.h>
-#include <veridian/pmm.h>
+#include "veridian/abi.h"
+#include "veridian/elf.h"
+#include "veridian/klib.h"
+#include "veridian/pmm.h"
 
 #define EI_NIDENT 16
 #define ET_DYN 3

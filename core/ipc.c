@@ -21,12 +21,12 @@
  * (take_waiter(), then woken or requeued) or through sched_make_runnable()
  * (timeout, kill), which calls ipc_wait_cancelled().
  */
-#include <veridian/hal.h>
-#include <veridian/ipc.h>
-#include <veridian/kheap.h>
-#include <veridian/pmm.h>
-#include <veridian/proc.h>
-#include <veridian/quota.h>
+#include "veridian/hal.h"
+#include "veridian/ipc.h"
+#include "veridian/kheap.h"
+#include "veridian/pmm.h"
+#include "veridian/proc.h"
+#include "veridian/quota.h"
 
 static struct vr_ipc_buffer *ipc_buffer(const struct thread *t)
 {

@@ -10,9 +10,9 @@
  *     list has exactly `free` entries, all inside the slab.
  *  2. stats.objects == sum over slabs of (capacity - free).
  */
-#include <veridian/kheap.h>
-#include <veridian/klib.h>
-#include <veridian/pmm.h>
+#include "veridian/kheap.h"
+#include "veridian/klib.h"
+#include "veridian/pmm.h"
 
 #define KHEAP_MIN_SHIFT 5
 #define KHEAP_CLASSES 7 /* 32, 64, ..., 2048 */

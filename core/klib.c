@@ -3,8 +3,8 @@
  * Formatting goes to a stack buffer and then to hal_console_write() in one
  * call, so a line is never interleaved with another writer's.
  */
-#include <veridian/hal.h>
-#include <veridian/klib.h>
+#include "veridian/hal.h"
+#include "veridian/klib.h"
 
 size_t kstrlen(const char *s)
 {

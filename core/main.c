@@ -4,15 +4,15 @@
  * platform calls (faults, timer, interrupt exit); syscalls are in syscall.c
  * and console input in console.c.
  */
-#include <veridian/console.h>
-#include <veridian/hal.h>
-#include <veridian/ipc.h>
-#include <veridian/kheap.h>
-#include <veridian/klib.h>
-#include <veridian/mem.h>
-#include <veridian/pmm.h>
-#include <veridian/proc.h>
-#include <veridian/sched.h>
+#include "veridian/console.h"
+#include "veridian/hal.h"
+#include "veridian/ipc.h"
+#include "veridian/kheap.h"
+#include "veridian/klib.h"
+#include "veridian/mem.h"
+#include "veridian/pmm.h"
+#include "veridian/proc.h"
+#include "veridian/sched.h"
 
 #define INIT_PATH "bin/init"
 

@@ -18,11 +18,11 @@
  *     all charged to quota.
  *  5. The object is alive only while obj.ncaps > 0 or nmaps > 0.
  */
-#include <veridian/hal.h>
-#include <veridian/kheap.h>
-#include <veridian/klib.h>
-#include <veridian/mem.h>
-#include <veridian/pmm.h>
+#include "veridian/hal.h"
+#include "veridian/kheap.h"
+#include "veridian/klib.h"
+#include "veridian/mem.h"
+#include "veridian/pmm.h"
 
 static struct {
 	struct list all;

@@ -24,8 +24,8 @@
  * freed (warm) frames first: in veridian-sim every frame touched for the
  * first time costs a host page fault on the memfd.
  */
-#include <veridian/klib.h>
-#include <veridian/pmm.h>
+#include "veridian/klib.h"
+#include "veridian/pmm.h"
 
 #define FRAME_RESERVED 1u
 #define FRAME_USED 2u

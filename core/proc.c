@@ -11,15 +11,15 @@
  *  4. A live process holds a quota reference; its own record, kernel stack,
  *     capability slots, PML4 and owned pages are charged there (p->charged).
  */
-#include <veridian/console.h>
-#include <veridian/cpio.h>
-#include <veridian/elf.h>
-#include <veridian/ipc.h>
-#include <veridian/kheap.h>
-#include <veridian/klib.h>
-#include <veridian/mem.h>
-#include <veridian/pmm.h>
-#include <veridian/proc.h>
+#include "veridian/console.h"
+#include "veridian/cpio.h"
+#include "veridian/elf.h"
+#include "veridian/ipc.h"
+#include "veridian/kheap.h"
+#include "veridian/klib.h"
+#include "veridian/mem.h"
+#include "veridian/pmm.h"
+#include "veridian/proc.h"
 
 static struct {
 	const void *initrd;

@@ -6,9 +6,9 @@
  *  2. parent->used >= used (every charge went up the whole chain).
  *  3. refs > 0 while anyone can reach the quota.
  */
-#include <veridian/kheap.h>
-#include <veridian/klib.h>
-#include <veridian/quota.h>
+#include "veridian/kheap.h"
+#include "veridian/klib.h"
+#include "veridian/quota.h"
 
 struct quota *quota_create(struct quota *parent, uint64_t limit)
 {

@@ -23,12 +23,12 @@
  * slice end is kept only while others wait to run, so a lone thread is
  * never interrupted for nothing.
  */
-#include <veridian/ipc.h>
-#include <veridian/kheap.h>
-#include <veridian/klib.h>
-#include <veridian/pmm.h>
-#include <veridian/proc.h>
-#include <veridian/sched.h>
+#include "veridian/ipc.h"
+#include "veridian/kheap.h"
+#include "veridian/klib.h"
+#include "veridian/pmm.h"
+#include "veridian/proc.h"
+#include "veridian/sched.h"
 
 /* What one CPU runs. A second CPU would get its own (and the IPI to ask it
  * to reschedule); nothing else here assumes a single one but this_cpu(). */

@@ -18,7 +18,7 @@
  * head. Sorted insertion into `fair` is O(n); a tree can replace it when
  * thread counts grow (the interface does not change).
  */
-#include <veridian/sched_policy.h>
+#include "veridian/sched_policy.h"
 
 /* Weights: round(1024 / 1.25^nice) for nice -20..19, so that one nice step
  * is about 10% of CPU between two competing threads. */

@@ -4,15 +4,15 @@
  * call with arguments that can no longer be wrong. User memory is always
  * reached through vm_copy_*(), which walks the caller's page tables.
  */
-#include <veridian/console.h>
-#include <veridian/hal.h>
-#include <veridian/ipc.h>
-#include <veridian/kheap.h>
-#include <veridian/klib.h>
-#include <veridian/mem.h>
-#include <veridian/pmm.h>
-#include <veridian/proc.h>
-#include <veridian/syscall.h>
+#include "veridian/console.h"
+#include "veridian/hal.h"
+#include "veridian/ipc.h"
+#include "veridian/kheap.h"
+#include "veridian/klib.h"
+#include "veridian/mem.h"
+#include "veridian/pmm.h"
+#include "veridian/proc.h"
+#include "veridian/syscall.h"
 
 #define CONSOLE_CHUNK 256u
 #define PS_MAX 256u

@@ -3,14 +3,14 @@
  * Each checks the handle (type, rights, expiry), the flags and the message
  * before core/cap.c or core/ipc.c acts; see syscall.c for the rest.
  */
-#include <veridian/hal.h>
-#include <veridian/ipc.h>
-#include <veridian/kheap.h>
-#include <veridian/klib.h>
-#include <veridian/pmm.h>
-#include <veridian/proc.h>
-#include <veridian/quota.h>
-#include <veridian/syscall.h>
+#include "veridian/hal.h"
+#include "veridian/ipc.h"
+#include "veridian/kheap.h"
+#include "veridian/klib.h"
+#include "veridian/pmm.h"
+#include "veridian/proc.h"
+#include "veridian/quota.h"
+#include "veridian/syscall.h"
 
 #define REVOKE_BUDGET 64u /* capabilities deleted per cap_revoke call */
 

@@ -4,12 +4,12 @@
  * is checked here; core/mem.c then acts and fails only for lack of memory
  * or quota.
  */
-#include <veridian/hal.h>
-#include <veridian/klib.h>
-#include <veridian/mem.h>
-#include <veridian/pmm.h>
-#include <veridian/proc.h>
-#include <veridian/syscall.h>
+#include "veridian/hal.h"
+#include "veridian/klib.h"
+#include "veridian/mem.h"
+#include "veridian/pmm.h"
+#include "veridian/proc.h"
+#include "veridian/syscall.h"
 
 static struct vm_space *caller_vs(void)
 {

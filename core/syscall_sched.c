@@ -8,11 +8,11 @@
  * privilege for real-time classes yet: a parent is trusted with its
  * children, and a capability to a scheduling context is the plan.
  */
-#include <veridian/hal.h>
-#include <veridian/ipc.h>
-#include <veridian/klib.h>
-#include <veridian/proc.h>
-#include <veridian/syscall.h>
+#include "veridian/hal.h"
+#include "veridian/ipc.h"
+#include "veridian/klib.h"
+#include "veridian/proc.h"
+#include "veridian/syscall.h"
 
 #define NOTIFY_PERIOD_MIN_NS 10000ull     /* a shorter period would be a timer storm */
 #define NOTIFY_PERIOD_MAX_NS (1ull << 62) /* ~146 years: deadlines stay far from overflow */

@@ -16,12 +16,12 @@
  * Every leaf change goes through vm_tlb_shootdown() before the frame it
  * named can be reused.
  */
-#include <veridian/abi.h>
-#include <veridian/hal.h>
-#include <veridian/klib.h>
-#include <veridian/pmm.h>
-#include <veridian/quota.h>
-#include <veridian/vm.h>
+#include "veridian/abi.h"
+#include "veridian/hal.h"
+#include "veridian/klib.h"
+#include "veridian/pmm.h"
+#include "veridian/quota.h"
+#include "veridian/vm.h"
 
 #define VM_FIRST_USER_PML4 1u /* entry 0 belongs to the kernel */
 #define VM_LAST_USER_PML4 255u

@@ -6,18 +6,19 @@
 allowed='^(stddef|stdint|stdbool|stdarg|limits|stdalign|stdnoreturn|float|iso646|stdatomic)\.h$'
 bad=0
 for f in $(find "$top_srcdir/core" -name '*.[ch]'); do
-	# angle-bracket includes: freestanding headers or <veridian/...>
+	# angle-bracket includes: the compiler's freestanding headers only
 	for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<\([^>]*\)>.*/\1/p' "$f"); do
-		case "$h" in
-		veridian/*) [ -f "$top_srcdir/core/include/$h" ] && continue ;;
-		*) echo "$h" | grep -Eq "$allowed" && continue ;;
-		esac
-		echo "$f includes <$h>, which is not a freestanding or core header" >&2
+		echo "$h" | grep -Eq "$allowed" && continue
+		echo "$f includes <$h>, which is not a freestanding header (core's own: \"veridian/...\")" >&2
 		bad=1
 	done
+	# quoted includes: core's own headers ("veridian/x.h") or config.h
 	for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
 		[ "$h" = config.h ] && continue
-		echo "$f includes \"$h\": core/ uses <veridian/...> for its headers" >&2
+		case "$h" in
+		veridian/*) [ -f "$top_srcdir/core/include/$h" ] && continue ;;
+		esac
+		echo "$f includes \"$h\", which is not a core header" >&2
 		bad=1
 	done
 	if grep -Eq '\b(g_[a-z_]+|uv_[a-z_]+|SDL_[A-Za-z]+)\(' "$f"; then

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <veridian/abi.h>
-#include <veridian/klib.h>
+#include "veridian/abi.h"
+#include "veridian/klib.h"
 
 /* Rights. DELEGATE: may derive children (copy, mint); GRANT: may travel in
  * IPC; DELETE: may destroy the object through this capability. */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <veridian/vm.h>
+#include "veridian/vm.h"
 
 #define ELF_MAX_SEGMENTS 8
 #define ELF_MAX_SPAN 0x40000000ull /* an image spans at most 1 GiB */

@@ -32,8 +32,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <veridian/cap.h>
-#include <veridian/sched.h>
+#include "veridian/cap.h"
+#include "veridian/sched.h"
 
 #define IPC_PI_DEPTH 8u /* links of a call chain that inheritance follows */
 

@@ -14,7 +14,7 @@
 
 #include "config.h"
 
-#include <veridian/abi.h> /* enum vr_error */
+#include "veridian/abi.h" /* enum vr_error */
 
 /* Provided by the platform (libc in veridian-sim, host/x86_64/string.c). */
 void *memcpy(void *dst, const void *src, size_t n);

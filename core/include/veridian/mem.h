@@ -15,10 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <veridian/abi.h>
-#include <veridian/cap.h>
-#include <veridian/quota.h>
-#include <veridian/vm.h>
+#include "veridian/abi.h"
+#include "veridian/cap.h"
+#include "veridian/quota.h"
+#include "veridian/vm.h"
 
 #define MEM_MAX_PAGES (1u << 18) /* 1 GiB per object */
 #define MEM_MAP_NOFILL 1u        /* missing pages fault to the handler: no zero fill */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <veridian/hal.h>
+#include "veridian/hal.h"
 
 #define PAGE_SIZE 4096ull
 #define PAGE_SHIFT 12

@@ -13,12 +13,12 @@
 #include <stdint.h>
 #include <stdnoreturn.h>
 
-#include <veridian/abi.h>
-#include <veridian/cap.h>
-#include <veridian/hal.h>
-#include <veridian/quota.h>
-#include <veridian/sched.h>
-#include <veridian/vm.h>
+#include "veridian/abi.h"
+#include "veridian/cap.h"
+#include "veridian/hal.h"
+#include "veridian/quota.h"
+#include "veridian/sched.h"
+#include "veridian/vm.h"
 
 struct process {
 	int64_t pid;

@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <veridian/abi.h>
-#include <veridian/klib.h>
+#include "veridian/abi.h"
+#include "veridian/klib.h"
 
 #define QUOTA_UNLIMITED UINT64_MAX
 

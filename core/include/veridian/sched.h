@@ -27,10 +27,10 @@
 #include <stdint.h>
 #include <stdnoreturn.h>
 
-#include <veridian/abi.h>
-#include <veridian/hal.h>
-#include <veridian/klib.h>
-#include <veridian/sched_policy.h>
+#include "veridian/abi.h"
+#include "veridian/hal.h"
+#include "veridian/klib.h"
+#include "veridian/sched_policy.h"
 
 #define KSTACK_PAGES 16u /* 64 KiB: host code runs on it in veridian-sim */
 

@@ -24,8 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <veridian/abi.h>
-#include <veridian/klib.h>
+#include "veridian/abi.h"
+#include "veridian/klib.h"
 
 #define RQ_SLICE_FAIR_NS 10000000ull /* 10 ms */
 #define RQ_SLICE_RR_NS 10000000ull

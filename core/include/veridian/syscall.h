@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
-#include <veridian/abi.h>
-#include <veridian/klib.h>
+#include "veridian/abi.h"
+#include "veridian/klib.h"
 
 struct syscall_args {
 	uint64_t a[5];

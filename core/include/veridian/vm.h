@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <veridian/klib.h>
+#include "veridian/klib.h"
 
 struct quota;
 
