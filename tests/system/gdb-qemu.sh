@@ -8,7 +8,7 @@ command -v "$QEMU" >/dev/null 2>&1 || skip "qemu-system-x86_64 not found"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gdb-qemu.XXXXXX")
 trap 'kill $qpid 2>/dev/null; rm -rf "$tmp"' EXIT
 sock=$tmp/gdb.sock
-printf 'echo hi\npoweroff\n' | timeout 60 "$QEMU" -M microvm,acpi=off -accel tcg -nodefaults \
+printf 'echo hi\npoweroff\n' | timeout 120 "$QEMU" -M microvm,acpi=off -accel tcg -nodefaults \
 	-no-user-config -display none -serial stdio -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$top_builddir/veridian.elf" \
 	-chardev socket,path="$sock",server=on,wait=off,id=gdb0 -gdb chardev:gdb0 -S \
@@ -16,7 +16,7 @@ printf 'echo hi\npoweroff\n' | timeout 60 "$QEMU" -M microvm,acpi=off -accel tcg
 qpid=$!
 i=0
 while [ ! -S "$sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-timeout 60 "$GDB" -q -batch -ex "target remote $sock" -ex 'hbreak kernel_syscall' \
+timeout 120 "$GDB" -q -batch -ex "target remote $sock" -ex 'hbreak kernel_syscall' \
 	-ex continue -ex 'bt 3' -ex 'delete' -ex continue "$top_builddir/veridian.elf" \
 	>"$tmp/out" 2>&1
 wait $qpid
