@@ -8,7 +8,16 @@ command -v "$QEMU" >/dev/null 2>&1 || skip "qemu-system-x86_64 not found"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gdb-qemu.XXXXXX")
 trap 'kill $qpid 2>/dev/null; rm -rf "$tmp"' EXIT
 sock=$tmp/gdb.sock
-printf 'echo hi\npoweroff\n' | timeout 120 "$QEMU" -M microvm,acpi=off -accel tcg -nodefaults \
+# Type only once the shell prompts: bytes that reach the UART before the
+# kernel has set it up are lost (the FIFO is reset at init).
+{
+	i=0
+	while ! grep -qF 'veridian$ ' "$tmp/serial" 2>/dev/null && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	printf 'echo hi\npoweroff\n'
+} | timeout 120 "$QEMU" -M microvm,acpi=off -accel tcg -nodefaults \
 	-no-user-config -display none -serial stdio -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$top_builddir/veridian.elf" \
 	-chardev socket,path="$sock",server=on,wait=off,id=gdb0 -gdb chardev:gdb0 -S \
@@ -17,7 +26,7 @@ qpid=$!
 i=0
 while [ ! -S "$sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 timeout 120 "$GDB" -q -batch -ex "target remote $sock" -ex 'hbreak kernel_syscall' \
-	-ex continue -ex 'bt 3' -ex 'delete' -ex continue "$top_builddir/veridian.elf" \
+	-ex continue -ex 'bt 3' -ex 'delete' -ex detach "$top_builddir/veridian.elf" \
 	>"$tmp/out" 2>&1
 wait $qpid
 status=$?
