@@ -333,20 +333,12 @@ static void test_random_corruption(void **state)
 static struct vm_space vs;
 static uint64_t free_at_start;
 
-static uint64_t free_pages(void)
-{
-	struct pmm_stats st;
-
-	pmm_get_stats(&st);
-	return st.free_pages;
-}
-
 static int setup_load(void **state)
 {
 	(void)state;
-	if (!fake_hal_init(RAM_BYTES) || pmm_init(&fake_hal.bi) != VR_OK)
+	if (!unit_boot_ram(RAM_BYTES))
 		return -1;
-	free_at_start = free_pages();
+	free_at_start = unit_free_pages();
 	build_valid();
 	return vm_space_init(&vs) == VR_OK ? 0 : -1;
 }
@@ -358,7 +350,7 @@ static int teardown_load(void **state)
 	(void)state;
 	clean = vm_space_check(&vs);
 	vm_space_destroy(&vs);
-	clean = clean && free_pages() == free_at_start && pmm_check();
+	clean = clean && unit_free_pages() == free_at_start && pmm_check();
 	fake_hal_fini();
 	return clean ? 0 : -1;
 }
@@ -445,12 +437,12 @@ static void test_load_enomem(void **state)
 
 		if (room)
 			pmm_free(frames[--n], 1);
-		free_before = free_pages();
+		free_before = unit_free_pages();
 		r = elf_load(&vs, BASE, f.bytes, &img);
 		if (r == VR_ENOMEM) {
 			assert_int_equal(vs.mapped_pages, 0);
 			assert_int_equal(vs.owned_pages, 0);
-			assert_int_equal(free_before - free_pages(),
+			assert_int_equal(free_before - unit_free_pages(),
 					 vs.table_pages - tables_before);
 			assert_true(vm_space_check(&vs));
 		}
@@ -478,11 +470,11 @@ static void test_load_busy_keeps_other_mappings(void **state)
 	(void)state;
 	assert_int_equal(parse(&img, &why), VR_OK);
 	assert_int_equal(vm_map(&vs, BASE + 0x5000, mine, VM_READ, true), VR_OK);
-	before = free_pages();
+	before = unit_free_pages();
 	assert_int_equal(elf_load(&vs, BASE, f.bytes, &img), VR_EBUSY);
 	assert_int_equal(vm_lookup(&vs, BASE + 0x5000) & PTE_ADDR_MASK, mine);
 	assert_int_equal(vs.mapped_pages, 1);
-	assert_int_equal(free_pages(), before);
+	assert_int_equal(unit_free_pages(), before);
 	for (uint64_t p = 0; p < 0x7000; p += PAGE_SIZE)
 		if (p != 0x5000)
 			assert_int_equal(vm_lookup(&vs, BASE + p), 0);

@@ -29,7 +29,7 @@ static struct kheap_stats heap_stats(void)
 static int setup(void **state)
 {
 	(void)state;
-	if (!fake_hal_init(RAM_BYTES) || pmm_init(&fake_hal.bi) != VR_OK)
+	if (!unit_boot_ram(RAM_BYTES))
 		return -1;
 	memset(&heap, 0, sizeof(heap)); /* the previous test's RAM is gone */
 	pmm_get_stats(&pmm_start);

@@ -22,20 +22,12 @@ static struct cspace *cs;
 static struct quota *root;
 static uint64_t free_at_start;
 
-static uint64_t free_pages(void)
-{
-	struct pmm_stats st;
-
-	pmm_get_stats(&st);
-	return st.free_pages;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (!fake_hal_init(RAM_BYTES) || pmm_init(&fake_hal.bi) != VR_OK)
+	if (!unit_boot_ram(RAM_BYTES))
 		return -1;
-	free_at_start = free_pages();
+	free_at_start = unit_free_pages();
 	mem_init();
 	cs = cspace_create(16);
 	root = quota_create(NULL, QUOTA_UNLIMITED);
@@ -57,7 +49,7 @@ static int teardown(void **state)
 	cspace_destroy(cs);
 	clean = root->used == 0 && mem_check_all();
 	quota_put(root); /* its slab page too must go back */
-	clean = clean && free_pages() == free_at_start && pmm_check();
+	clean = clean && unit_free_pages() == free_at_start && pmm_check();
 	fake_hal_fini();
 	return clean ? 0 : -1;
 }
@@ -95,7 +87,7 @@ static void test_demand_zero(void **state)
 {
 	cap_handle_t h;
 	struct mem_obj *mo = new_obj(8, &h);
-	uint64_t before = free_pages();
+	uint64_t before = unit_free_pages();
 
 	(void)state;
 	map(0, mo, 0, 8, RW);
@@ -104,7 +96,7 @@ static void test_demand_zero(void **state)
 	*touch(0, 3, true) = 7;
 	assert_int_equal(mo->resident, 1);
 	assert_int_equal(*touch(0, 3, false), 7);
-	assert_true(before - free_pages() >= 1);
+	assert_true(before - unit_free_pages() >= 1);
 	assert_null(touch(0, 8, false)); /* past the mapping */
 	assert_int_equal(mem_fault(&vs[0], VA(0, 9), 0), VR_EFAULT);
 	assert_true(mem_obj_check(mo));

@@ -28,14 +28,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint64_t free_pages(void)
-{
-	struct pmm_stats st;
-
-	pmm_get_stats(&st);
-	return st.free_pages;
-}
-
 static bool frame_used(uint64_t pa)
 {
 	return pmm.frames[(pa >> PAGE_SHIFT) - pmm.base_pfn].flags & (FRAME_USED | FRAME_RESERVED);
@@ -93,14 +85,14 @@ static void test_init_frame0_and_duplicates(void **state)
 	bi.mem[2] = (struct boot_mem_region){ .base = 20 * PAGE_SIZE + 1, .size = 4 * PAGE_SIZE };
 	assert_int_equal(pmm_init(&bi), VR_OK);
 	/* 16 frames - frame 0 - 1 metadata frame, plus frames 21..23. */
-	assert_int_equal(free_pages(), 14 + 3);
+	assert_int_equal(unit_free_pages(), 14 + 3);
 	assert_int_equal(virt_to_phys(pmm.frames), PAGE_SIZE);
 	assert_true(frame_used(0));
 	while ((pa = pmm_alloc(1, 1)) != 0) {
 		assert_true(pa != 0 && pa != PAGE_SIZE);
 		assert_true(pa < 16 * PAGE_SIZE || (pa >= 21 * PAGE_SIZE && pa < 24 * PAGE_SIZE));
 	}
-	assert_int_equal(free_pages(), 0);
+	assert_int_equal(unit_free_pages(), 0);
 	assert_true(pmm_check());
 }
 
@@ -139,19 +131,19 @@ static void test_exhaustion(void **state)
 		assert_true(frame_used(pa));
 		assert_true(page_is_zero(pa, 1));
 		got[n++] = pa;
-		assert_int_equal(free_pages(), start.total_pages - n);
+		assert_int_equal(unit_free_pages(), start.total_pages - n);
 		assert_true(pmm_check());
 	}
 	assert_int_equal(n, start.total_pages);
 	assert_int_equal(pmm_alloc(1, 1), 0);
 	assert_int_equal(pmm_alloc(2, 1), 0);
-	assert_int_equal(free_pages(), 0);
+	assert_int_equal(unit_free_pages(), 0);
 	assert_true(pmm_check());
 	for (uint64_t i = 0; i < n; i++) {
 		pmm_free(got[i], 1);
 		assert_true(pmm_check());
 	}
-	assert_int_equal(free_pages(), start.free_pages);
+	assert_int_equal(unit_free_pages(), start.free_pages);
 	free(got);
 }
 
@@ -162,7 +154,7 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(pmm_alloc(1, 0), 0);
 	assert_int_equal(pmm_alloc(1, 3), 0);
 	assert_int_equal(pmm_alloc(start.free_pages + 1, 1), 0);
-	assert_int_equal(free_pages(), start.free_pages);
+	assert_int_equal(unit_free_pages(), start.free_pages);
 	assert_true(pmm_check());
 }
 
@@ -193,14 +185,14 @@ static void test_contiguous_aligned(void **state)
 			pas[n] = pa;
 			sizes[n++] = counts[c];
 			used += counts[c];
-			assert_int_equal(free_pages(), start.free_pages - used);
+			assert_int_equal(unit_free_pages(), start.free_pages - used);
 			assert_true(pmm_check());
 		}
 	}
 	assert_true(n > ARRAY_SIZE(pas) / 2);
 	for (size_t k = 0; k < n; k++)
 		pmm_free(pas[k], sizes[k]);
-	assert_int_equal(free_pages(), start.free_pages);
+	assert_int_equal(unit_free_pages(), start.free_pages);
 	assert_true(pmm_check());
 }
 
@@ -218,10 +210,10 @@ static void test_fragmented(void **state)
 	for (uint64_t i = 0; i < n; i++)
 		if (((got[i] >> PAGE_SHIFT) & 1) == 0)
 			pmm_free(got[i], 1);
-	before = free_pages();
+	before = unit_free_pages();
 	assert_true(before > 100);
 	assert_int_equal(pmm_alloc(2, 1), 0);
-	assert_int_equal(free_pages(), before);
+	assert_int_equal(unit_free_pages(), before);
 	pa = pmm_alloc(1, 2);
 	assert_int_not_equal(pa, 0);
 	assert_true(IS_ALIGNED(pa >> PAGE_SHIFT, 2));
@@ -229,7 +221,7 @@ static void test_fragmented(void **state)
 	for (uint64_t i = 0; i < n; i++)
 		if ((got[i] >> PAGE_SHIFT) & 1)
 			pmm_free(got[i], 1);
-	assert_int_equal(free_pages(), start.free_pages);
+	assert_int_equal(unit_free_pages(), start.free_pages);
 	assert_true(pmm_check());
 	free(got);
 }
@@ -245,7 +237,7 @@ static void test_double_free_panics(void **state)
 	assert_panics(pmm_free(pa, 1));
 	assert_console_has("is not allocated");
 	/* The check comes before any change. */
-	assert_int_equal(free_pages(), start.free_pages);
+	assert_int_equal(unit_free_pages(), start.free_pages);
 	assert_true(pmm_check());
 }
 
@@ -260,7 +252,7 @@ static void test_bad_free_panics(void **state)
 	assert_panics(pmm_free(pa, (size_t)pmm.nframes)); /* run past the end */
 	assert_panics(pmm_free(0x1000, 1));               /* reserved, below the span */
 	pmm_free(pa, 1);
-	assert_int_equal(free_pages(), start.free_pages);
+	assert_int_equal(unit_free_pages(), start.free_pages);
 	assert_true(pmm_check());
 }
 
@@ -328,7 +320,7 @@ static void test_regression_word_skip_keeps_alignment(void **state)
 	for (uint64_t i = 0; i < n; i++)
 		if (got[i] < 72 * PAGE_SIZE || got[i] >= 96 * PAGE_SIZE)
 			pmm_free(got[i], 1);
-	assert_int_equal(free_pages(), start.free_pages);
+	assert_int_equal(unit_free_pages(), start.free_pages);
 	free(got);
 }
 
@@ -342,12 +334,12 @@ static void test_buddy_merges(void **state)
 	(void)state;
 	assert_true(a && b && c);
 	assert_true(IS_ALIGNED(c >> PAGE_SHIFT, 64));
-	assert_int_equal(free_pages(), start.free_pages - 68); /* the tail of 4 came back */
-	pmm_free(b + PAGE_SIZE, 2);                            /* part of a run */
+	assert_int_equal(unit_free_pages(), start.free_pages - 68); /* the tail of 4 came back */
+	pmm_free(b + PAGE_SIZE, 2);                                 /* part of a run */
 	pmm_free(b, 1);
 	pmm_free(a, 1);
 	pmm_free(c, 64);
-	assert_int_equal(free_pages(), start.free_pages);
+	assert_int_equal(unit_free_pages(), start.free_pages);
 	assert_true(pmm_check());
 	big = pmm_alloc(512, 512);
 	assert_int_not_equal(big, 0);
@@ -373,7 +365,7 @@ static void test_frame_refs(void **state)
 	assert_int_equal(st.shared_frames, 0);
 	assert_true(pmm_check());
 	assert_int_equal(pmm_frame_unref(pa), 0);
-	assert_int_equal(free_pages(), start.free_pages);
+	assert_int_equal(unit_free_pages(), start.free_pages);
 	assert_panics(pmm_frame_unref(pa));
 	assert_true(pmm_check());
 }
@@ -416,13 +408,13 @@ static void test_random(void **state)
 				in_use += count;
 			}
 		}
-		assert_int_equal(free_pages(), start.free_pages - in_use);
+		assert_int_equal(unit_free_pages(), start.free_pages - in_use);
 		assert_true(pmm_check());
 	}
 	for (unsigned s = 0; s < SLOTS; s++)
 		if (live[s].pa)
 			pmm_free(live[s].pa, live[s].count);
-	assert_int_equal(free_pages(), start.free_pages);
+	assert_int_equal(unit_free_pages(), start.free_pages);
 	free(owner);
 }
 

@@ -12,20 +12,12 @@
 static struct vm_space vs;
 static uint64_t free_at_start;
 
-static uint64_t free_pages(void)
-{
-	struct pmm_stats st;
-
-	pmm_get_stats(&st);
-	return st.free_pages;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	if (!fake_hal_init(RAM_BYTES) || pmm_init(&fake_hal.bi) != VR_OK)
+	if (!unit_boot_ram(RAM_BYTES))
 		return -1;
-	free_at_start = free_pages();
+	free_at_start = unit_free_pages();
 	if (vm_space_init(&vs) != VR_OK)
 		return -1;
 	fake_hal_reset_records();
@@ -42,7 +34,7 @@ static int teardown(void **state)
 	if (!vm_space_check(&vs))
 		return -1;
 	vm_space_destroy(&vs);
-	clean = free_pages() == free_at_start && pmm_check();
+	clean = unit_free_pages() == free_at_start && pmm_check();
 	fake_hal_fini();
 	return clean ? 0 : -1;
 }
@@ -56,7 +48,7 @@ static uint64_t *leaf(uintptr_t va)
 static void test_init(void **state)
 {
 	(void)state;
-	assert_int_equal(free_pages(), free_at_start - 1);
+	assert_int_equal(unit_free_pages(), free_at_start - 1);
 	assert_int_equal(vs.table_pages, 0);
 	assert_int_equal(vs.mapped_pages, 0);
 	assert_int_equal(virt_to_phys(vs.pml4), vs.pml4_pa);
@@ -178,17 +170,17 @@ static void test_unmap(void **state)
 	assert_int_equal(vm_unmap(&vs, 0x900000000000ull), VR_ENOENT);
 	assert_int_equal(vm_map(&vs, UVA, pa, VM_READ, false), VR_OK);
 	assert_int_equal(vm_unmap(&vs, UVA + PAGE_SIZE), VR_ENOENT); /* tables, no leaf */
-	before = free_pages();
+	before = unit_free_pages();
 	fake_hal.invalidations = 0;
 	assert_int_equal(vm_unmap(&vs, UVA), VR_OK);
 	assert_int_equal(fake_hal.invalidations, 1);
-	assert_int_equal(free_pages(), before); /* not owned: not freed */
+	assert_int_equal(unit_free_pages(), before); /* not owned: not freed */
 	assert_int_equal(vm_lookup(&vs, UVA), 0);
 	assert_int_equal(vm_unmap(&vs, UVA), VR_ENOENT);
 	/* an owned frame goes back to the allocator */
 	assert_int_equal(vm_map(&vs, UVA, pa, VM_READ, true), VR_OK);
 	assert_int_equal(vm_unmap(&vs, UVA), VR_OK);
-	assert_int_equal(free_pages(), before + 1);
+	assert_int_equal(unit_free_pages(), before + 1);
 	assert_int_equal(vs.mapped_pages, 0);
 	assert_int_equal(vs.owned_pages, 0);
 	assert_true(vm_space_check(&vs));
@@ -196,13 +188,13 @@ static void test_unmap(void **state)
 
 static void test_map_anon(void **state)
 {
-	uint64_t before = free_pages(), pa;
+	uint64_t before = unit_free_pages(), pa;
 
 	(void)state;
 	assert_int_equal(vm_map_anon(&vs, UVA, 5, VM_READ | VM_WRITE), VR_OK);
 	assert_int_equal(vs.mapped_pages, 5);
 	assert_int_equal(vs.owned_pages, 5);
-	assert_int_equal(free_pages(), before - 5 - 3);
+	assert_int_equal(unit_free_pages(), before - 5 - 3);
 	for (int i = 0; i < 5; i++) {
 		uint64_t pte = vm_lookup(&vs, UVA + (uintptr_t)i * PAGE_SIZE);
 		const char *p = phys_to_virt(pte & PTE_ADDR_MASK);
@@ -213,9 +205,9 @@ static void test_map_anon(void **state)
 	/* a mapping in the way: EBUSY, the new pages are gone, the old stays */
 	pa = pmm_alloc(1, 1);
 	assert_int_equal(vm_map(&vs, UVA + 12 * PAGE_SIZE, pa, VM_READ, false), VR_OK);
-	before = free_pages();
+	before = unit_free_pages();
 	assert_int_equal(vm_map_anon(&vs, UVA + 10 * PAGE_SIZE, 4, VM_READ), VR_EBUSY);
-	assert_int_equal(free_pages(), before);
+	assert_int_equal(unit_free_pages(), before);
 	assert_int_equal(vm_lookup(&vs, UVA + 10 * PAGE_SIZE), 0);
 	assert_int_equal(vm_lookup(&vs, UVA + 11 * PAGE_SIZE), 0);
 	assert_int_equal(vm_lookup(&vs, UVA + 12 * PAGE_SIZE) & PTE_ADDR_MASK, pa);
@@ -330,7 +322,7 @@ static void test_destroy_frees_everything(void **state)
 	assert_int_equal(vs.table_pages, 12);
 	vm_space_destroy(&vs);
 	assert_null(vs.pml4);
-	assert_int_equal(free_pages(), free_at_start - 1); /* only the borrowed frame */
+	assert_int_equal(unit_free_pages(), free_at_start - 1); /* only the borrowed frame */
 	pmm_free(borrowed, 1);
 	assert_int_equal(vm_space_init(&vs), VR_OK); /* for the teardown */
 }

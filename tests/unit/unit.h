@@ -8,6 +8,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,25 @@
 #include <cmocka.h>
 
 #include "tests/unit/fake_hal.h"
+#include "veridian/abi.h"
+#include "veridian/pmm.h"
+
+/* Free frames of the frame allocator now (tests compare them with the
+ * count at setup to prove nothing leaked). */
+static inline uint64_t unit_free_pages(void)
+{
+	struct pmm_stats st;
+
+	pmm_get_stats(&st);
+	return st.free_pages;
+}
+
+/* Fresh fake RAM of `bytes` handed to the frame allocator: the common
+ * start of a test's setup. Returns false if either step fails. */
+static inline bool unit_boot_ram(size_t bytes)
+{
+	return fake_hal_init(bytes) && pmm_init(&fake_hal.bi) == VR_OK;
+}
 
 /* The seed of this run's random tests: VERIDIAN_SEED, else the first
  * command-line argument, else 1 (so `make check` is deterministic).
