@@ -19,7 +19,11 @@
 
 #include <stdint.h>
 
-/* X(number, name, arguments, returns): one line per syscall. */
+/* X(number, name, arguments, returns): one line per syscall. Numbers are
+ * grouped: 0-31 processes, console, capabilities, IPC, scheduling; 32-35
+ * and 45-49 threads and processes; 36-44 memory; 50-54 register-message
+ * IPC; 55-59 IRQ sources and I/O ports; 60-64 memory (more); 65-69
+ * quota, cspace and vspace objects. */
 #define VR_SYSCALLS(X)                                                                           \
 	X(0, exit, "int status", "does not return")                                              \
 	X(1, yield, "-", "0")                                                                    \
@@ -189,8 +193,16 @@ struct vr_cap_info {
 	uint64_t expiry; /* kernel clock ns, 0 for none */
 };
 
+/* Object types (identify's `type`); the same numbers as core's kobj_type. */
 #define VR_OBJ_ENDPOINT 1u
 #define VR_OBJ_NOTIFICATION 2u
+#define VR_OBJ_CSPACE 3u
+#define VR_OBJ_VSPACE 4u
+#define VR_OBJ_MEMORY 5u
+#define VR_OBJ_THREAD 6u
+#define VR_OBJ_PROCESS 7u
+#define VR_OBJ_IRQ 8u
+#define VR_OBJ_QUOTA 9u
 
 /* Message tag: label (bits 0-31, the receiver's to interpret), number of
  * words (bits 32-39), number of capabilities (bits 40-42). */
@@ -309,7 +321,6 @@ struct vr_sched_info {
 
 /* ---- Memory objects, faults, quotas (docs/memory.md) ------------------ */
 
-#define VR_OBJ_MEMORY 5u
 #define VR_MEM_MAX_PAGES (1u << 18) /* 1 GiB per memory object */
 
 /* mem_map / mem_protect: prot needs READ; WRITE together with EXEC is

@@ -50,6 +50,13 @@ enum kobj_type {
 	KOBJ_TYPE_COUNT
 };
 
+_Static_assert(KOBJ_ENDPOINT == VR_OBJ_ENDPOINT && KOBJ_NOTIFICATION == VR_OBJ_NOTIFICATION &&
+		       KOBJ_CSPACE == VR_OBJ_CSPACE && KOBJ_VSPACE == VR_OBJ_VSPACE &&
+		       KOBJ_MEMORY == VR_OBJ_MEMORY && KOBJ_THREAD == VR_OBJ_THREAD &&
+		       KOBJ_PROCESS == VR_OBJ_PROCESS && KOBJ_IRQ == VR_OBJ_IRQ &&
+		       KOBJ_QUOTA == VR_OBJ_QUOTA,
+	       "kobj_type and the ABI's VR_OBJ_* agree");
+
 /* Header of every kernel object that capabilities can name. */
 struct quota;
 
