@@ -23,7 +23,9 @@
  * cspace loses one slot per 65,535 reuses of the same slot. */
 #define CAP_GEN_RETIRED UINT16_MAX
 
-static kobj_destroy_fn destroy_fns[KOBJ_TYPE_COUNT];
+static void cspace_obj_destroy(struct kobj *obj);
+
+static kobj_destroy_fn destroy_fns[KOBJ_TYPE_COUNT] = { [KOBJ_CSPACE] = cspace_obj_destroy };
 
 void kobj_register_type(enum kobj_type type, kobj_destroy_fn destroy)
 {
@@ -359,8 +361,19 @@ int cap_identify(struct cspace *cs, cap_handle_t h, uint64_t now, struct cap_inf
 		return err;
 	if (expired(c, now))
 		return VR_ECAP_EXPIRED;
-	*info = (struct cap_info){ c->obj->type, c->rights, c->badge, c->expiry };
+	*info = (struct cap_info){ c->obj, c->obj->type, c->rights, c->badge, c->expiry };
 	return VR_OK;
+}
+
+/* The last capability to a cspace went: a dead one's record goes; a live
+ * one belongs to its process (or to cspace_destroy() in progress, which
+ * may be deleting that very capability from the cspace itself). */
+static void cspace_obj_destroy(struct kobj *obj)
+{
+	struct cspace *cs = container_of(obj, struct cspace, obj);
+
+	if (cs->dead)
+		kfree(cs);
 }
 
 void cspace_destroy(struct cspace *cs)
@@ -369,7 +382,11 @@ void cspace_destroy(struct cspace *cs)
 		if (cs->slots[i].cap.obj)
 			delete_cap(&cs->slots[i].cap);
 	pmm_free(cs->slots_pa, slots_pages(cs->nslots));
-	kfree(cs);
+	cs->slots = NULL;
+	cs->slots_pa = 0;
+	cs->dead = true;
+	if (!cs->obj.ncaps)
+		kfree(cs);
 }
 
 static bool cap_check_one(const struct cap *c)
@@ -402,6 +419,8 @@ bool cspace_check(const struct cspace *cs)
 {
 	if (cs->obj.type != KOBJ_CSPACE || !cs->nslots || cs->nslots > CAP_SLOTS_MAX)
 		return false;
+	if (cs->dead)
+		return !cs->slots && cs->obj.ncaps;
 	for (uint32_t i = 0; i < cs->nslots; i++)
 		if (!cap_check_one(&cs->slots[i].cap))
 			return false;

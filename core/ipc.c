@@ -15,6 +15,10 @@
  *     the endpoint it serves (priority inheritance; recomputed by
  *     pi_update() whenever one of them changes).
  *  7. A thread queued on ep->senders has ipc.sending == ep; no other has it.
+ *  8. ipc.regs is set at the start of every IPC operation of its thread (a
+ *     short syscall or not), so it is current whenever a peer transfers to
+ *     or from the thread: while the thread waits in that operation, inside
+ *     its syscall, with its message registers saved (hal.h).
  *
  * Thread wake-ups carry the woken thread's syscall result in ipc.result.
  * A thread leaves a queue of this file either through a rendezvous here
@@ -28,9 +32,36 @@
 #include "veridian/proc.h"
 #include "veridian/quota.h"
 
+_Static_assert(sizeof(((struct hal_msg_regs *)0)->w) == VR_MSG_REGS * sizeof(uint64_t),
+	       "hal.h's message registers are abi.h's");
+_Static_assert(!(IPC_REGS & (VR_IPC_NONBLOCK | VR_IPC_TIMEOUT)), "IPC_REGS is not a user flag");
+/* host/x86_64/entry.S saves the message registers for this range of numbers */
+_Static_assert(VR_SYS_ipc_send_short == 50 && VR_SYS_ipc_recv_short == 51 &&
+		       VR_SYS_ipc_call_short == 52 && VR_SYS_ipc_reply_short == 53 &&
+		       VR_SYS_ipc_reply_recv_short == 54,
+	       "short IPC syscalls are 50-54");
+
 static struct vr_ipc_buffer *ipc_buffer(const struct thread *t)
 {
 	return phys_to_virt(t->ipc.buf_pa);
+}
+
+/* The user message registers t's host saved at its syscall entry (hal.h);
+ * valid while t is inside a short syscall (invariant 8). */
+static struct hal_msg_regs *msg_regs(const struct thread *t)
+{
+	uintptr_t top = (uintptr_t)phys_to_virt(t->kstack_pa) + KSTACK_PAGES * PAGE_SIZE;
+
+	return (struct hal_msg_regs *)(top - HAL_MSG_REGS_OFF);
+}
+
+/* Start an IPC operation of the current thread (invariant 8). */
+static struct thread *ipc_begin(unsigned flags)
+{
+	struct thread *t = sched_current();
+
+	t->ipc.regs = (flags & IPC_REGS) != 0;
+	return t;
 }
 
 /* Take a BLOCKED thread off its queue for a rendezvous (no cancellation). */
@@ -267,18 +298,76 @@ static uint32_t transfer_cap(struct thread *s, struct thread *r, uint32_t h)
 	return out;
 }
 
-/* Copy the message of s (tag, words, capabilities) into r's IPC buffer. */
-static void transfer(struct thread *s, struct thread *r, uint64_t tag, uint64_t badge)
+/* The words of s's message: its registers for a short send (at most
+ * VR_MSG_REGS words, checked by the decoder), else its IPC buffer. */
+static const uint64_t *sent_words(const struct thread *s)
 {
-	const struct vr_ipc_buffer *sb = ipc_buffer(s);
+	return s->ipc.regs ? msg_regs(s)->w : ipc_buffer(s)->words;
+}
+
+/* A short receiver's registers: the n words (n <= VR_MSG_REGS; the rest
+ * 0, so that nothing of the sender's other registers shows) and the badge.
+ * Unrolled: the IPC round trip counts instructions. */
+static void words_to_regs(struct hal_msg_regs *rr, const uint64_t *w, unsigned n, uint64_t badge)
+{
+	uint64_t w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+
+	_Static_assert(VR_MSG_REGS == 4, "one case per register");
+	switch (n) {
+	case 4:
+		w3 = w[3];
+		/* fall through */
+	case 3:
+		w2 = w[2];
+		/* fall through */
+	case 2:
+		w1 = w[1];
+		/* fall through */
+	case 1:
+		w0 = w[0];
+	}
+	rr->w[0] = w0;
+	rr->w[1] = w1;
+	rr->w[2] = w2;
+	rr->w[3] = w3;
+	rr->badge = badge;
+}
+
+/* transfer() of anything but the short fast case: words, badge and tag
+ * into r's IPC buffer if r is not short or they do not fit its registers
+ * (a short r then gets zeros and the badge in its registers), and the
+ * capabilities (into r's caps[] even for a short r). */
+static __attribute__((noinline)) void transfer_buffer(struct thread *s, struct thread *r,
+						      uint64_t tag, uint64_t badge)
+{
+	unsigned n = VR_MSG_NWORDS(tag);
 	struct vr_ipc_buffer *rb = ipc_buffer(r);
 
-	if (VR_MSG_NWORDS(tag)) /* label-only messages (acks, requests) are common */
-		memcpy(rb->words, sb->words, VR_MSG_NWORDS(tag) * sizeof(uint64_t));
+	if (r->ipc.regs)
+		words_to_regs(msg_regs(r), sent_words(s), n <= VR_MSG_REGS ? n : 0, badge);
+	if (!r->ipc.regs || n > VR_MSG_REGS) {
+		if (n) /* label-only messages (acks, requests) are common */
+			memcpy(rb->words, sent_words(s), n * sizeof(uint64_t));
+		rb->badge = badge;
+		rb->tag = tag;
+	}
 	for (unsigned i = 0; i < VR_MSG_NCAPS(tag); i++)
-		rb->caps[i] = transfer_cap(s, r, sb->caps[i]);
-	rb->badge = badge;
-	rb->tag = tag;
+		rb->caps[i] = transfer_cap(s, r, ipc_buffer(s)->caps[i]);
+}
+
+/* Copy the message of s (tag, words, capabilities) to r: words and badge
+ * into r's registers if r is short and they fit (its buffer untouched
+ * unless capabilities travel), else into r's IPC buffer (transfer_buffer).
+ * The short case is a leaf (no frame; the buffer case is a tail call): it
+ * is the register round trip, and out of line it keeps the callers' fast
+ * paths small. */
+static __attribute__((noinline)) void transfer(struct thread *s, struct thread *r, uint64_t tag,
+					       uint64_t badge)
+{
+	if (r->ipc.regs && VR_MSG_NWORDS(tag) <= VR_MSG_REGS && !VR_MSG_NCAPS(tag))
+		words_to_regs(msg_regs(r), sent_words(s), VR_MSG_NWORDS(tag), badge);
+	else
+		transfer_buffer(s, r, tag, badge);
 }
 
 static struct thread *first_waiter(struct waitq *wq)
@@ -309,7 +398,7 @@ static void sender_done(struct thread *s, struct thread *r)
 int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call, uint64_t deadline)
 {
 	struct endpoint *ep = container_of(ep_cap->obj, struct endpoint, obj);
-	struct thread *t = sched_current(), *r = first_waiter(&ep->receivers);
+	struct thread *t = ipc_begin(flags), *r = first_waiter(&ep->receivers);
 
 	t->ipc.is_call = is_call;
 	t->ipc.result = VR_OK;
@@ -347,7 +436,7 @@ int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call,
 
 int64_t ipc_recv(struct endpoint *ep, unsigned flags, uint64_t deadline)
 {
-	struct thread *t = sched_current(), *s = first_waiter(&ep->senders);
+	struct thread *t = ipc_begin(flags), *s = first_waiter(&ep->senders);
 
 	serve(t, ep);
 	if (s) {
@@ -370,12 +459,12 @@ int64_t ipc_recv(struct endpoint *ep, unsigned flags, uint64_t deadline)
 
 int64_t ipc_reply_recv(uint64_t tag, struct endpoint *ep, unsigned flags, uint64_t deadline)
 {
-	struct thread *t = sched_current(), *c = t->ipc.reply_to;
+	struct thread *t = ipc_begin(flags), *c = t->ipc.reply_to;
 
 	if (!c || !list_empty(&ep->senders.threads) || (flags & VR_IPC_NONBLOCK) ||
 	    deadline != UINT64_MAX) {
 		if (c)
-			ipc_reply(tag);
+			ipc_reply(tag, flags);
 		return ipc_recv(ep, flags, deadline);
 	}
 	/* fast path: nothing to receive yet, so wait for it and let the caller
@@ -391,9 +480,9 @@ int64_t ipc_reply_recv(uint64_t tag, struct endpoint *ep, unsigned flags, uint64
 	return t->ipc.result;
 }
 
-int64_t ipc_reply(uint64_t tag)
+int64_t ipc_reply(uint64_t tag, unsigned flags)
 {
-	struct thread *t = sched_current(), *c = t->ipc.reply_to;
+	struct thread *t = ipc_begin(flags), *c = t->ipc.reply_to;
 
 	if (!c)
 		return VR_ENOREPLY;

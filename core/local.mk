@@ -18,8 +18,14 @@ CORE_SOURCES = \
 	core/sched_policy.c \
 	core/syscall_sched.c \
 	core/proc.c \
+	core/thread.c \
+	core/syscall_thread.c \
+	core/syscall_quota.c \
+	core/syscall_space.c \
 	core/syscall.c \
 	core/syscall_cap.c \
+	core/irq.c \
+	core/syscall_irq.c \
 	core/main.c
 
 CORE_HDRS = \
@@ -39,6 +45,7 @@ CORE_HDRS = \
 	core/include/veridian/sched.h \
 	core/include/veridian/sched_policy.h \
 	core/include/veridian/proc.h \
+	core/include/veridian/irq.h \
 	core/include/veridian/syscall.h
 
 # core built for veridian-sim (host code generation, freestanding headers).

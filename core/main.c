@@ -6,6 +6,7 @@
  */
 #include "veridian/console.h"
 #include "veridian/hal.h"
+#include "veridian/irq.h"
 #include "veridian/ipc.h"
 #include "veridian/kheap.h"
 #include "veridian/klib.h"
@@ -27,12 +28,13 @@ static uint64_t usable_bytes(const struct boot_info *bi)
 
 noreturn void kernel_main(const struct boot_info *bi)
 {
-	int64_t pid;
+	cap_handle_t none; /* init has no parent to hold a capability to it */
 	int err;
 
 	kprintf("Veridian %s (%s, hypervisor %s): %llu MiB usable RAM, initrd %llu bytes\n",
 		PACKAGE_VERSION, hal_build_name(), hal_hypervisor_name(),
 		(unsigned long long)(usable_bytes(bi) >> 20), (unsigned long long)bi->initrd_size);
+	vm_set_page_sizes(bi->mmu_1g_pages != 0);
 	err = pmm_init(bi);
 	if (err)
 		KPANIC("no usable memory (%s)", vr_strerror(err));
@@ -41,11 +43,13 @@ noreturn void kernel_main(const struct boot_info *bi)
 	console_init();
 	sched_init();
 	ipc_init();
+	irq_init();
 	mem_init();
 	proc_init(phys_to_virt(bi->initrd_pa), bi->initrd_size);
-	err = proc_spawn(NULL, INIT_PATH, "init", NULL, 0, &pid);
+	err = proc_spawn(NULL, INIT_PATH, "init", NULL, 0, NULL, &none);
 	if (err)
 		KPANIC("cannot start %s: %s", INIT_PATH, vr_strerror(err));
+	irq_give_init_caps();
 	sched_idle_loop();
 }
 
@@ -118,7 +122,7 @@ void kernel_user_fault(const struct hal_fault *f)
 	if (f->kind == HAL_FAULT_PAGE && mem_fault(&p->vs, f->addr, f->access) == VR_OK)
 		return;
 	resume = fault_deliver(p, f);
-	proc_exit_if_killed(); /* killed while the handler had it: the kill status wins */
+	thread_pending_work(); /* killed while the handler had it: the kill status wins */
 	if (resume)
 		return;
 	fault_report(p, f);

@@ -4,8 +4,9 @@
  * the stack all live inside it, at the same offsets in every process.
  *
  * Invariants (proc_check):
- *  1. nthreads == length of `threads`; a zombie has no threads and no
- *     address space.
+ *  1. nthreads == length of `threads` <= VR_THREADS_MAX; a zombie has no
+ *     threads and no address space; a reaped process is a zombie named by
+ *     capabilities, on no list.
  *  2. A process with a parent is on the parent's children list.
  *  3. slots[p->slot] == p while the process is alive.
  *  4. A live process holds a quota reference; its own record, kernel stack,
@@ -20,6 +21,9 @@
 #include "veridian/mem.h"
 #include "veridian/pmm.h"
 #include "veridian/proc.h"
+
+static void proc_obj_destroy(struct kobj *obj);
+static void vspace_obj_destroy(struct kobj *obj);
 
 static struct {
 	const void *initrd;
@@ -62,6 +66,23 @@ void proc_init(const void *initrd, size_t initrd_size)
 		KPANIC("out of memory at boot");
 	list_init(&procs.all);
 	procs.next_pid = 1;
+	kobj_register_type(KOBJ_PROCESS, proc_obj_destroy);
+	kobj_register_type(KOBJ_VSPACE, vspace_obj_destroy);
+	quota_obj_init();
+}
+
+int64_t kobj_id(const struct kobj *obj)
+{
+	switch (obj->type) {
+	case KOBJ_PROCESS:
+		return container_of(obj, const struct process, obj)->pid;
+	case KOBJ_VSPACE:
+		return container_of(obj, const struct process, vs_obj)->pid;
+	case KOBJ_THREAD:
+		return container_of(obj, const struct thread, obj)->tid;
+	default:
+		return 0;
+	}
 }
 
 uintptr_t proc_slot_base(const struct process *p)
@@ -216,11 +237,11 @@ static void spawn_fail(struct process *p, bool have_space)
 	kfree(p);
 }
 
-/* The quota of a new process under its parent's (init's under the root),
+/* The quota of a new process under `under` (init's under the root),
  * charged for the process's fixed costs. */
-static int quota_setup(struct process *parent, struct process *p)
+static int quota_setup(struct quota *under, struct process *p)
 {
-	p->quota = quota_create(parent ? parent->quota : procs.root, QUOTA_UNLIMITED);
+	p->quota = quota_create(under ? under : procs.root, QUOTA_UNLIMITED);
 	if (!p->quota)
 		return VR_ENOMEM;
 	if (quota_charge(p->quota, PROC_FIXED_BYTES))
@@ -245,7 +266,7 @@ static int grant_initial_caps(struct process *parent, struct process *p, const c
 }
 
 int proc_spawn(struct process *parent, const char *path, const char *args, const cap_handle_t *caps,
-	       unsigned ncaps, int64_t *pid)
+	       unsigned ncaps, struct quota *under, cap_handle_t *out_cap)
 {
 	struct cpio_entry file;
 	struct elf_image img;
@@ -269,6 +290,8 @@ int proc_spawn(struct process *parent, const char *path, const char *args, const
 		kfree(p);
 		return VR_EAGAIN;
 	}
+	p->obj.type = KOBJ_PROCESS;
+	p->vs_obj.type = KOBJ_VSPACE;
 	p->pid = procs.next_pid++;
 	set_name(p, path);
 	list_init(&p->threads);
@@ -276,7 +299,7 @@ int proc_spawn(struct process *parent, const char *path, const char *args, const
 	list_init(&p->sibling_link);
 	waitq_init(&p->child_exit);
 	p->fault_ep = VR_CAP_INVALID;
-	err = quota_setup(parent, p);
+	err = quota_setup(under ? under : parent ? parent->quota : NULL, p);
 	if (!err)
 		p->cs = cspace_create(PROC_CSPACE_SLOTS);
 	if (!err)
@@ -288,11 +311,15 @@ int proc_spawn(struct process *parent, const char *path, const char *args, const
 	err = setup_space(p, &file, &img, args);
 	if (!err && ncaps)
 		err = grant_initial_caps(parent, p, caps, ncaps);
+	if (!err && parent)
+		err = cap_insert(parent->cs, &p->obj, CAP_RIGHTS_ALL, 0, out_cap);
 	t = err ? NULL
 		: thread_create_user(p, proc_slot_base(p) + VR_SLOT_IMAGE_OFF + img.entry,
 				     proc_slot_base(p) + VR_SLOT_STACK_TOP,
 				     proc_slot_base(p) + VR_SLOT_INFO_OFF);
 	if (!t) {
+		if (!err && parent)
+			cap_delete(parent->cs, *out_cap); /* not reaped: left to spawn_fail */
 		spawn_fail(p, true);
 		return err ? err : VR_ENOMEM;
 	}
@@ -307,19 +334,54 @@ int proc_spawn(struct process *parent, const char *path, const char *args, const
 	list_push_back(&procs.all, &p->all_link);
 	KCHECK(proc_check(p) && vm_space_check(&p->vs));
 	sched_make_runnable(t);
-	*pid = p->pid;
 	return VR_OK;
 }
 
-static void proc_free(struct process *p)
+static void proc_free_record(struct process *p)
 {
 	if (p->quota)
 		release_quota(p);
+	kfree(p);
+}
+
+/* Does anything but capabilities keep the record? */
+static bool proc_record_named(const struct process *p)
+{
+	return p->obj.ncaps || p->vs_obj.ncaps;
+}
+
+/* The last capability to a process (or to its address space) went: a live
+ * or zombie process goes on (its parent may still wait for it); a reaped
+ * one is freed once nothing names it. */
+static void proc_obj_destroy(struct kobj *obj)
+{
+	struct process *p = container_of(obj, struct process, obj);
+
+	if (p->reaped && !proc_record_named(p))
+		proc_free_record(p);
+}
+
+static void vspace_obj_destroy(struct kobj *obj)
+{
+	struct process *p = container_of(obj, struct process, vs_obj);
+
+	if (p->reaped && !proc_record_named(p))
+		proc_free_record(p);
+}
+
+/* Its exit status has been collected (or nobody can): the pid is gone; the
+ * record stays, still charged, while capabilities name it. */
+static void proc_reap(struct process *p)
+{
+	KASSERT(p->zombie && !p->reaped);
 	if (p == procs.init)
 		procs.init = NULL;
 	list_remove(&p->all_link);
 	list_remove(&p->sibling_link);
-	kfree(p);
+	p->parent = NULL;
+	p->reaped = true;
+	if (!proc_record_named(p))
+		proc_free_record(p);
 }
 
 /* Children outlive their parent: init adopts them (and reaps them with
@@ -339,22 +401,43 @@ static void orphan_children(struct process *p)
 			list_push_back(&adopter->children, &c->sibling_link);
 			wake |= c->zombie;
 		} else if (c->zombie) {
-			proc_free(c);
+			proc_reap(c);
 		}
 	}
 	if (wake)
 		sched_wake_all(&adopter->child_exit);
 }
 
+/* Interrupt every thread of p but the caller, so each sees p->killed. */
+static void interrupt_threads(struct process *p)
+{
+	struct list *l;
+
+	list_for_each(l, &p->threads) {
+		struct thread *t = container_of(l, struct thread, proc_link);
+		if (t != sched_current())
+			thread_interrupt(t);
+	}
+}
+
 noreturn void proc_exit(int status)
 {
-	struct thread *t = sched_current();
-	struct process *p = t->proc;
+	struct process *p = proc_current();
 
-	KASSERT(p && p->nthreads == 1); /* one thread per process for now */
-	ipc_thread_exit(t);
+	KASSERT(p);
+	if (!p->killed) {
+		p->killed = true;
+		p->kill_status = status;
+		interrupt_threads(p);
+	}
+	thread_exit(p->kill_status);
+}
+
+void proc_teardown(struct process *p, int status)
+{
+	KASSERT(!p->nthreads && !p->zombie);
 	/* Capabilities go first: objects they keep alive may wake threads of
-	 * other processes (VR_ECLOSED), never this one. */
+	 * other processes (VR_ECLOSED); this one has none left. */
 	cspace_destroy(p->cs);
 	p->cs = NULL;
 	hal_vm_activate(procs.kernel_vs.pml4_pa);
@@ -362,53 +445,28 @@ noreturn void proc_exit(int status)
 	vm_space_destroy(&p->vs);
 	release_quota_but_record(p);
 	procs.slots[p->slot] = NULL;
-	list_remove(&t->proc_link);
-	p->nthreads = 0;
 	p->zombie = true;
 	p->exit_status = status;
 	orphan_children(p);
-	/* t->proc must not outlive p: the scheduler compares it with the next
-	 * thread's process, and p's memory may be reused at once. */
-	t->proc = NULL;
 	if (p->parent)
 		sched_wake_all(&p->parent->child_exit);
 	else
-		proc_free(p);
+		proc_reap(p);
 	KCHECK(proc_check_all());
-	sched_exit();
 }
 
-int proc_kill(struct process *self, int64_t pid, int status)
+int proc_kill(struct process *p, int status)
 {
-	struct list *l;
-
-	list_for_each(l, &self->children) {
-		struct process *c = container_of(l, struct process, sibling_link);
-		struct list *tl;
-		if (c->pid != pid || c->zombie)
-			continue;
-		if (c->killed)
-			return VR_OK;
-		c->killed = true;
-		c->kill_status = status;
-		list_for_each(tl, &c->threads) {
-			struct thread *t = container_of(tl, struct thread, proc_link);
-			if (t->state == VR_THREAD_BLOCKED || t->state == VR_THREAD_SLEEPING) {
-				t->ipc.result = VR_ECLOSED;
-				sched_make_runnable(t);
-			}
-		}
-		return VR_OK;
+	if (p->zombie)
+		return VR_ESRCH;
+	if (p == proc_current())
+		proc_exit(status);
+	if (!p->killed) {
+		p->killed = true;
+		p->kill_status = status;
+		interrupt_threads(p);
 	}
-	return VR_ESRCH;
-}
-
-void proc_exit_if_killed(void)
-{
-	struct process *p = proc_current();
-
-	if (p && p->killed)
-		proc_exit(p->kill_status);
+	return VR_OK;
 }
 
 static struct process *find_child(struct process *self, int64_t pid, bool *any)
@@ -436,7 +494,7 @@ int proc_wait(struct process *self, int64_t pid, int *status, int64_t *out_pid)
 		if (c) {
 			*status = c->exit_status;
 			*out_pid = c->pid;
-			proc_free(c);
+			proc_reap(c);
 			return VR_OK;
 		}
 		if (!any)
@@ -451,9 +509,12 @@ bool proc_check(const struct process *p)
 	unsigned n = 0;
 	bool on_parent = p->parent == NULL;
 
+	if (p->obj.type != KOBJ_PROCESS || p->vs_obj.type != KOBJ_VSPACE ||
+	    (p->reaped && (!p->zombie || !proc_record_named(p))))
+		return false;
 	list_for_each(l, &p->threads)
 		n++;
-	if (n != p->nthreads || (p->zombie && (n || p->vs.pml4 || p->cs)))
+	if (n != p->nthreads || n > VR_THREADS_MAX || (p->zombie && (n || p->vs.pml4 || p->cs)))
 		return false;
 	if (!p->zombie && (!p->cs || !cspace_check(p->cs)))
 		return false;

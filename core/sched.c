@@ -40,6 +40,7 @@ struct sched_cpu {
 	uint64_t slice_end;   /* clock value at which current's slice ends */
 	bool need_resched;
 	enum rq_how resched_how; /* how current is queued when preempted */
+	uintptr_t user_tls;      /* the TLS base last given to hal_set_user_tls */
 };
 
 static struct {
@@ -144,7 +145,7 @@ static noreturn void thread_start(void *arg)
 	struct thread *t = arg;
 
 	reap_zombies();
-	proc_exit_if_killed(); /* killed before it ever ran */
+	thread_pending_work(); /* killed or suspended before it ever ran */
 	hal_user_enter(t->entry_pc, t->entry_sp, t->entry_arg);
 }
 
@@ -172,8 +173,9 @@ struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t 
 		kfree(t);
 		return NULL;
 	}
+	t->obj.type = KOBJ_THREAD;
 	t->tid = sched.next_tid++;
-	t->state = VR_THREAD_BLOCKED; /* not yet runnable; on no queue */
+	t->state = VR_THREAD_SUSPENDED; /* not yet runnable; on no queue */
 	t->proc = proc;
 	t->entry_pc = pc;
 	t->entry_sp = sp;
@@ -181,6 +183,7 @@ struct thread *thread_create_user(struct process *proc, uintptr_t pc, uintptr_t 
 	inherit_policy(t);
 	ktimer_init(&t->timeout, thread_timeout);
 	waitq_init(&t->ipc.reply_wait);
+	waitq_init(&t->exit_wait);
 	list_init(&t->sched_link);
 	list_init(&t->proc_link);
 	list_push_back(&sched.all, &t->all_link);
@@ -251,13 +254,15 @@ void sched_make_runnable(struct thread *t)
 	note_wakeup(t);
 }
 
+/* A zombie's kernel stack is no longer in use: free it. The record goes
+ * too unless capabilities still name the thread (core/thread.c). */
 static void thread_free(struct thread *t)
 {
 	KASSERT(!ktimer_armed(&t->timeout));
 	list_remove(&t->all_link);
 	hal_context_destroy(&t->ctx);
 	pmm_free(t->kstack_pa, KSTACK_PAGES);
-	kfree(t);
+	thread_reaped(t);
 }
 
 static void reap_zombies(void)
@@ -304,20 +309,23 @@ static void switch_to(struct thread *next)
 		hal_set_kernel_stack(kstack_top(next));
 	if (next->proc && (!prev->proc || prev->proc != next->proc))
 		hal_vm_activate(next->proc->vs.pml4_pa);
+	if (next->proc && next->tls != this_cpu()->user_tls) {
+		this_cpu()->user_tls = next->tls;
+		hal_set_user_tls(next->tls);
+	}
 	hal_context_switch(&prev->ctx, &next->ctx);
 	/* back on prev's stack: prev is current again */
 	reap_zombies();
-	proc_exit_if_killed();
+	thread_pending_work();
 }
 
 /* Run what the policy picks (or idle) with a fresh slice, which is timed
  * only when others wait to run. */
-static void reschedule(void)
+static void reschedule_at(uint64_t now)
 {
 	struct sched_cpu *c = this_cpu();
 	struct sched_entity *se = rq_pick(&c->rq);
 	struct thread *next = se ? container_of(se, struct thread, se) : &c->idle;
-	uint64_t now = hal_clock_ns();
 	uint64_t slice = se_slice(&next->se);
 
 	account_current(now);
@@ -327,6 +335,11 @@ static void reschedule(void)
 	arm_timer(next);
 	switch_to(next);
 	KCHECK(sched_check());
+}
+
+static void reschedule(void)
+{
+	reschedule_at(hal_clock_ns());
 }
 
 void sched_block_switch(struct waitq *wq, struct thread *next, uint64_t deadline_ns)
@@ -350,12 +363,16 @@ void sched_block_switch(struct waitq *wq, struct thread *next, uint64_t deadline
 static void requeue_current(enum rq_how how)
 {
 	struct thread *t = sched_current();
+	uint64_t now = hal_clock_ns();
 
 	if (!is_idle(t)) {
+		/* settle the slice first: a fair thread's vruntime is its place
+		 * in the run queue and must not change once it is queued */
+		account_current(now);
 		t->state = VR_THREAD_RUNNABLE;
 		rq_enqueue(&this_cpu()->rq, &t->se, how);
 	}
-	reschedule();
+	reschedule_at(now);
 }
 
 void sched_yield_cpu(void)
@@ -423,6 +440,29 @@ void sched_sleep_until(uint64_t deadline_ns)
 	t->state = VR_THREAD_SLEEPING;
 	ktimer_arm(&t->timeout, deadline_ns);
 	reschedule();
+}
+
+void sched_suspend(void)
+{
+	struct thread *t = sched_current();
+
+	KASSERT(!is_idle(t));
+	t->state = VR_THREAD_SUSPENDED;
+	reschedule();
+}
+
+void sched_suspend_runnable(struct thread *t)
+{
+	KASSERT(t->state == VR_THREAD_RUNNABLE);
+	rq_remove(&this_cpu()->rq, &t->se);
+	t->state = VR_THREAD_SUSPENDED;
+}
+
+void sched_set_user_tls(uintptr_t tls)
+{
+	sched_current()->tls = tls;
+	this_cpu()->user_tls = tls;
+	hal_set_user_tls(tls);
 }
 
 noreturn void sched_exit(void)
@@ -603,6 +643,8 @@ static bool thread_check(const struct thread *t)
 		return list_empty(&t->sched_link) && list_contains(&sched.timers, &t->timeout.link);
 	case VR_THREAD_ZOMBIE:
 		return list_contains(&sched.reap, &t->sched_link);
+	case VR_THREAD_SUSPENDED:
+		return list_empty(&t->sched_link) && !t->waiting_on && !ktimer_armed(&t->timeout);
 	}
 	return false;
 }
@@ -617,8 +659,11 @@ bool sched_check(void)
 	list_for_each(l, &sched.all) {
 		const struct thread *t = container_of(l, struct thread, all_link);
 		running += t->state == VR_THREAD_RUNNING;
-		if (!thread_check(t))
+		if (!thread_check(t)) {
+			kprintf("sched_check: thread %lld in state %d breaks an invariant\n",
+				(long long)t->tid, (int)t->state);
 			return false;
+		}
 	}
 	list_for_each(l, &sched.timers) {
 		const struct ktimer *kt = container_of(l, struct ktimer, link);
@@ -626,5 +671,10 @@ bool sched_check(void)
 			return false; /* invariant 4 */
 		last = kt->deadline;
 	}
-	return rq_check(&c->rq) && running == 1 && sched_running->state == VR_THREAD_RUNNING;
+	if (!rq_check(&c->rq) || running != 1 || sched_running->state != VR_THREAD_RUNNING) {
+		kprintf("sched_check: run queue or running thread (%u running) inconsistent\n",
+			running);
+		return false;
+	}
+	return true;
 }

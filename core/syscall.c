@@ -65,8 +65,10 @@ int64_t sys_console_read(const struct syscall_args *a)
 	if (!vm_user_range_ok(caller_vs(), buf, len, true))
 		return VR_EFAULT;
 	n = console_read(chunk, len);
-	/* the caller's memory cannot change while it is blocked in here */
-	COPY_CHECKED(vm_copy_to_user(caller_vs(), buf, chunk, n));
+	/* another thread of the caller may have unmapped buf while this one
+	 * waited: the input read is then lost, as with a bad buffer */
+	if (vm_copy_to_user(caller_vs(), buf, chunk, n))
+		return VR_EFAULT;
 	return (int64_t)n;
 }
 
@@ -83,17 +85,26 @@ static int copy_user_text(char *dst, size_t cap, uintptr_t src, size_t len)
 	return VR_OK;
 }
 
-/* Decode the initial capabilities of a spawn: a count in range and each
- * handle naming a capability with GRANT. */
-static int decode_spawn_caps(uintptr_t uptr, struct vr_spawn_caps *sc)
+/* Decode the initial capabilities of a spawn: a count in range, each
+ * handle naming a capability with GRANT, and the quota to spawn under
+ * (WRITE; the caller's own without VR_SPAWN_QUOTA). */
+static int decode_spawn_caps(uintptr_t uptr, struct vr_spawn_caps *sc, struct quota **under)
 {
 	sc->count = 0;
+	*under = proc_current()->quota;
 	if (!uptr)
 		return VR_OK;
 	if (vm_copy_from_user(caller_vs(), sc, uptr, sizeof(*sc)))
 		return VR_EFAULT;
 	if (sc->count > VR_SPAWN_CAPS_MAX)
 		return VR_E2BIG;
+	if (sc->flags & ~VR_SPAWN_QUOTA)
+		return VR_EINVAL;
+	if (sc->flags & VR_SPAWN_QUOTA) {
+		int err = decode_quota(sc->quota, CAP_WRITE, under);
+		if (err)
+			return err;
+	}
 	for (uint32_t i = 0; i < sc->count; i++) {
 		struct cap *c;
 		int err = cap_lookup(proc_current()->cs, sc->handles[i], KOBJ_NONE, CAP_GRANT,
@@ -108,7 +119,8 @@ int64_t sys_spawn(const struct syscall_args *a)
 {
 	char path[VR_PATH_MAX], args[VR_ARGS_MAX];
 	struct vr_spawn_caps sc;
-	int64_t pid;
+	struct quota *under;
+	cap_handle_t h;
 	int err;
 
 	err = copy_user_text(path, sizeof(path), a->a[0], a->a[1]);
@@ -117,37 +129,54 @@ int64_t sys_spawn(const struct syscall_args *a)
 	if (!err && !path[0])
 		err = VR_EINVAL;
 	if (!err)
-		err = decode_spawn_caps(a->a[4], &sc);
+		err = decode_spawn_caps(a->a[4], &sc, &under);
 	if (!err)
-		err = proc_spawn(proc_current(), path, args, sc.handles, sc.count, &pid);
-	return err ? err : pid;
+		err = proc_spawn(proc_current(), path, args, sc.handles, sc.count, under, &h);
+	return err ? err : (int64_t)h;
 }
 
+static int decode_process(uint64_t h, uint32_t rights, struct process **out)
+{
+	struct cap *c;
+	int err = decode_cap(h, KOBJ_PROCESS, rights, &c);
+
+	if (!err)
+		*out = container_of(c->obj, struct process, obj);
+	return err;
+}
+
+/* wait(p): p must name a child of the caller (READ); -1: any child. */
 int64_t sys_wait(const struct syscall_args *a)
 {
-	int64_t want = (int64_t)a->a[0], pid;
 	uintptr_t status_ptr = a->a[1];
+	int64_t want = -1, pid;
+	struct process *c;
 	int status, err;
 
-	if (want < -1 || want == 0)
-		return VR_EINVAL;
+	if ((int64_t)a->a[0] != -1) {
+		err = decode_process(a->a[0], CAP_READ, &c);
+		if (err)
+			return err;
+		if (c->parent != proc_current())
+			return VR_ECHILD; /* not ours, or already waited for */
+		want = c->pid;
+	}
 	if (status_ptr && !vm_user_range_ok(caller_vs(), status_ptr, sizeof(int), true))
 		return VR_EFAULT;
 	err = proc_wait(proc_current(), want, &status, &pid);
-	if (err)
-		return err;
-	if (status_ptr)
-		COPY_CHECKED(vm_copy_to_user(caller_vs(), status_ptr, &status, sizeof(status)));
-	return pid;
+	/* another thread may have unmapped the buffer while this one waited */
+	if (!err && status_ptr)
+		err = vm_copy_to_user(caller_vs(), status_ptr, &status, sizeof(status));
+	return err ? err : pid;
 }
 
+/* kill(p, status): DELETE on a process capability. */
 int64_t sys_kill(const struct syscall_args *a)
 {
-	int64_t pid = (int64_t)a->a[0];
+	struct process *p;
+	int err = decode_process(a->a[0], CAP_DELETE, &p);
 
-	if (pid <= 0)
-		return VR_EINVAL;
-	return proc_kill(proc_current(), pid, (int)a->a[1]);
+	return err ? err : proc_kill(p, (int)a->a[1]);
 }
 
 int64_t sys_getpid(const struct syscall_args *a)

@@ -28,7 +28,7 @@ static struct cspace *caller_cs(void)
 
 /* Decode a user-supplied handle. Handles are 32 bits; anything wider is
  * out of range. */
-static int decode_cap(uint64_t h, enum kobj_type type, uint32_t rights, struct cap **out)
+int decode_cap(uint64_t h, enum kobj_type type, uint32_t rights, struct cap **out)
 {
 	struct cap *c;
 	int err;
@@ -36,8 +36,15 @@ static int decode_cap(uint64_t h, enum kobj_type type, uint32_t rights, struct c
 	if (h > UINT32_MAX)
 		return VR_ECAP_RANGE;
 	/* Look up at time 0 (nothing has expired) and read the clock only for
-	 * a capability that can expire: the IPC path stays off the clock. The
-	 * second lookup keeps the documented order of errors. */
+	 * a capability that can expire: the IPC path stays off the clock and
+	 * does one lookup. Otherwise, and after a type or rights error (which
+	 * an expired capability reports as VR_ECAP_EXPIRED instead), a second
+	 * lookup keeps the documented order of errors. */
+	err = cap_lookup(caller_cs(), (cap_handle_t)h, type, rights, 0, out);
+	if (!err && (*out)->expiry == CAP_NO_EXPIRY)
+		return VR_OK;
+	if (err && err != VR_ECAP_TYPE && err != VR_ECAP_RIGHTS)
+		return err;
 	err = cap_lookup(caller_cs(), (cap_handle_t)h, KOBJ_NONE, 0, 0, &c);
 	if (err)
 		return err;
@@ -58,7 +65,7 @@ int64_t sys_cap_identify(const struct syscall_args *a)
 	err = cap_identify(caller_cs(), (cap_handle_t)a->a[0], hal_clock_ns(), &ci);
 	if (err)
 		return err;
-	out = (struct vr_cap_info){ ci.type, ci.rights, ci.badge, ci.expiry };
+	out = (struct vr_cap_info){ ci.type, ci.rights, ci.badge, ci.expiry, kobj_id(ci.obj) };
 	COPY_CHECKED(vm_copy_to_user(caller_vs(), a->a[1], &out, sizeof(out)));
 	return VR_OK;
 }
@@ -172,44 +179,50 @@ int64_t sys_notification_create(const struct syscall_args *a)
 
 /* ---- IPC ---- */
 
+/* User flags only: IPC_REGS is the kernel's own (ipc.h). */
 static int decode_flags(uint64_t flags)
 {
 	return flags & ~(uint64_t)(VR_IPC_NONBLOCK | VR_IPC_TIMEOUT) ? VR_EINVAL : VR_OK;
 }
 
+/* Decode the message of a send, call or reply: ipc_check_message(), and for
+ * a short one (IPC_REGS) at most VR_MSG_REGS words, which must travel in
+ * registers (VR_E2BIG: use the buffer syscall). */
+static int decode_message(const struct cap *ep, uint64_t tag, unsigned regs)
+{
+	int err = ipc_check_message(ep, tag, VR_MSG_NCAPS(tag) ? hal_clock_ns() : 0);
+
+	if (!err && regs && VR_MSG_NWORDS(tag) > VR_MSG_REGS)
+		err = VR_E2BIG;
+	return err;
+}
+
 /* Decode a send or call: flags, the endpoint capability (WRITE; READ too
  * for a call, which receives the reply), and the message. */
-static int decode_send(const struct syscall_args *a, uint32_t rights, struct cap **ep)
+static int decode_send(const struct syscall_args *a, uint32_t rights, unsigned regs,
+		       struct cap **ep)
 {
 	int err = decode_flags(a->a[2]);
 
 	if (!err)
 		err = decode_cap(a->a[0], KOBJ_ENDPOINT, rights, ep);
 	if (!err)
-		err = ipc_check_message(*ep, a->a[1], VR_MSG_NCAPS(a->a[1]) ? hal_clock_ns() : 0);
+		err = decode_message(*ep, a->a[1], regs);
 	return err;
 }
 
-int64_t sys_ipc_send(const struct syscall_args *a)
+/* send and call, buffer or short (regs: IPC_REGS or 0). */
+static inline int64_t do_send(const struct syscall_args *a, bool is_call, unsigned regs)
 {
 	struct cap *ep;
-	int err = decode_send(a, CAP_WRITE, &ep);
+	int err = decode_send(a, is_call ? CAP_WRITE | CAP_READ : CAP_WRITE, regs, &ep);
 
 	return err ? err
-		   : ipc_send(ep, a->a[1], (unsigned)a->a[2], false,
+		   : ipc_send(ep, a->a[1], (unsigned)a->a[2] | regs, is_call,
 			      ipc_deadline(a->a[2], a->a[3]));
 }
 
-int64_t sys_ipc_call(const struct syscall_args *a)
-{
-	struct cap *ep;
-	int err = decode_send(a, CAP_WRITE | CAP_READ, &ep);
-
-	return err ? err
-		   : ipc_send(ep, a->a[1], (unsigned)a->a[2], true, ipc_deadline(a->a[2], a->a[3]));
-}
-
-int64_t sys_ipc_recv(const struct syscall_args *a)
+static inline int64_t do_recv(const struct syscall_args *a, unsigned regs)
 {
 	struct cap *ep;
 	int err = decode_flags(a->a[1]);
@@ -217,20 +230,20 @@ int64_t sys_ipc_recv(const struct syscall_args *a)
 	if (!err)
 		err = decode_cap(a->a[0], KOBJ_ENDPOINT, CAP_READ, &ep);
 	return err ? err
-		   : ipc_recv(container_of(ep->obj, struct endpoint, obj), (unsigned)a->a[1],
+		   : ipc_recv(container_of(ep->obj, struct endpoint, obj), (unsigned)a->a[1] | regs,
 			      ipc_deadline(a->a[1], a->a[2]));
 }
 
-int64_t sys_ipc_reply(const struct syscall_args *a)
+static inline int64_t do_reply(const struct syscall_args *a, unsigned regs)
 {
-	int err = ipc_check_message(NULL, a->a[0], hal_clock_ns());
+	int err = decode_message(NULL, a->a[0], regs);
 
-	return err ? err : ipc_reply(a->a[0]);
+	return err ? err : ipc_reply(a->a[0], regs);
 }
 
 /* The server loop: reply to the current caller (if any), then wait for the
  * next message. Everything is decoded before the reply is sent. */
-int64_t sys_ipc_reply_recv(const struct syscall_args *a)
+static inline int64_t do_reply_recv(const struct syscall_args *a, unsigned regs)
 {
 	bool replying = sched_current()->ipc.reply_to != NULL;
 	struct cap *ep;
@@ -239,11 +252,62 @@ int64_t sys_ipc_reply_recv(const struct syscall_args *a)
 	if (!err)
 		err = decode_cap(a->a[0], KOBJ_ENDPOINT, CAP_READ, &ep);
 	if (!err && replying)
-		err = ipc_check_message(NULL, a->a[1], hal_clock_ns());
+		err = decode_message(NULL, a->a[1], regs);
 	if (err)
 		return err;
 	return ipc_reply_recv(a->a[1], container_of(ep->obj, struct endpoint, obj),
-			      (unsigned)a->a[2], ipc_deadline(a->a[2], a->a[3]));
+			      (unsigned)a->a[2] | regs, ipc_deadline(a->a[2], a->a[3]));
+}
+
+int64_t sys_ipc_send(const struct syscall_args *a)
+{
+	return do_send(a, false, 0);
+}
+
+int64_t sys_ipc_call(const struct syscall_args *a)
+{
+	return do_send(a, true, 0);
+}
+
+int64_t sys_ipc_recv(const struct syscall_args *a)
+{
+	return do_recv(a, 0);
+}
+
+int64_t sys_ipc_reply(const struct syscall_args *a)
+{
+	return do_reply(a, 0);
+}
+
+int64_t sys_ipc_reply_recv(const struct syscall_args *a)
+{
+	return do_reply_recv(a, 0);
+}
+
+/* The short forms: the same with the words in registers (docs/ipc.md). */
+int64_t sys_ipc_send_short(const struct syscall_args *a)
+{
+	return do_send(a, false, IPC_REGS);
+}
+
+int64_t sys_ipc_call_short(const struct syscall_args *a)
+{
+	return do_send(a, true, IPC_REGS);
+}
+
+int64_t sys_ipc_recv_short(const struct syscall_args *a)
+{
+	return do_recv(a, IPC_REGS);
+}
+
+int64_t sys_ipc_reply_short(const struct syscall_args *a)
+{
+	return do_reply(a, IPC_REGS);
+}
+
+int64_t sys_ipc_reply_recv_short(const struct syscall_args *a)
+{
+	return do_reply_recv(a, IPC_REGS);
 }
 
 int64_t sys_notify_signal(const struct syscall_args *a)

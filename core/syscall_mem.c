@@ -61,12 +61,14 @@ static unsigned prot_allowed(uint32_t rights)
 	       (rights & CAP_EXECUTE ? VR_PROT_EXEC : 0);
 }
 
-/* Is [va, va + npages pages) inside the caller's own slot? */
-static bool in_own_slot(uintptr_t va, uint64_t npages)
+/* Is [va, va + npages pages) inside the caller's own slot, above the area
+ * below the image that the kernel manages (trap and info pages, IPC
+ * buffers of threads: abi.h)? */
+static bool in_slot(const struct process *p, uintptr_t va, uint64_t npages)
 {
-	uintptr_t base = proc_slot_base(proc_current());
+	uintptr_t base = proc_slot_base(p);
 
-	return va >= base && va - base < VR_SLOT_SIZE &&
+	return va >= base + VR_SLOT_IMAGE_OFF && va - base < VR_SLOT_SIZE &&
 	       npages <= (VR_SLOT_SIZE - (va - base)) / PAGE_SIZE;
 }
 
@@ -95,30 +97,72 @@ int64_t sys_mem_create(const struct syscall_args *a)
 	return err ? err : install(mo);
 }
 
-int64_t sys_mem_map(const struct syscall_args *a)
+/* mem_create_huge: the page size must be one the kernel makes objects of
+ * (1 GiB objects are fine on an MMU without 1 GiB pages: 2 MiB leaves show
+ * them) and npages a whole number of them. */
+int64_t sys_mem_create_huge(const struct syscall_args *a)
 {
-	uintptr_t va = a->a[1];
-	uint64_t first = a->a[2], npages = a->a[3];
-	unsigned prot = (unsigned)(a->a[4] & 0xff), flags = 0;
+	uint64_t npages = a->a[0], size = a->a[1];
 	struct mem_obj *mo;
-	uint32_t rights;
 	int err;
 
-	if (a->a[4] & ~(uint64_t)(0xff | VR_MAP_NOFILL))
+	if (size != VR_MEM_PAGE_2M && size != VR_MEM_PAGE_1G)
 		return VR_EINVAL;
-	if (a->a[4] & VR_MAP_NOFILL)
-		flags |= MEM_MAP_NOFILL;
+	if (npages == 0 || npages > MEM_MAX_PAGES || npages % (size / PAGE_SIZE))
+		return VR_EINVAL;
+	err = mem_obj_create_huge(proc_current()->quota, npages, size, &mo);
+	return err ? err : install(mo);
+}
+
+/* A private mapping never writes the object: it needs READ (and EXECUTE
+ * for an executable one), and may be writable whatever the capability's
+ * WRITE right says. */
+static uint32_t rights_for_private(unsigned prot)
+{
+	return rights_for(prot) & ~(uint32_t)CAP_WRITE;
+}
+
+static bool in_own_slot(uintptr_t va, uint64_t npages)
+{
+	return in_slot(proc_current(), va, npages);
+}
+
+/* Map pages of the memory object the caller's handle h names into p's
+ * address space (the caller's own, or one it holds a capability to); a
+ * private copy is charged to p's quota. */
+static int64_t map_into(struct process *p, uint64_t h, uintptr_t va, uint64_t first,
+			uint64_t npages, uint64_t prot_flags)
+{
+	unsigned prot = (unsigned)(prot_flags & 0xff);
+	bool private = prot_flags & VR_MAP_PRIVATE, nofill = prot_flags & VR_MAP_NOFILL;
+	struct mem_obj *mo;
+	uint32_t rights;
+	unsigned max;
+	int err;
+
+	if (prot_flags & ~(uint64_t)(0xff | VR_MAP_NOFILL | VR_MAP_PRIVATE) || (private && nofill))
+		return VR_EINVAL;
 	err = decode_prot(prot);
 	if (!err)
-		err = decode_mem(a->a[0], rights_for(prot), &mo, &rights);
+		err = decode_mem(h, private ? rights_for_private(prot) : rights_for(prot), &mo,
+				 &rights);
 	if (err)
 		return err;
-	if (!in_own_slot(va, npages))
+	if (!in_slot(p, va, npages))
 		return VR_EINVAL;
-	err = mem_map_check(caller_vs(), mo, va, first, npages);
+	err = mem_map_check(&p->vs, mo, va, first, npages);
 	if (err)
 		return err;
-	return mem_map(caller_vs(), mo, va, first, npages, prot, prot_allowed(rights), flags);
+	max = prot_allowed(rights);
+	if (private)
+		return mem_map_private(&p->vs, p->quota, mo, va, first, npages, prot,
+				       max | VR_PROT_WRITE, NULL);
+	return mem_map(&p->vs, mo, va, first, npages, prot, max, nofill ? MEM_MAP_NOFILL : 0);
+}
+
+int64_t sys_mem_map(const struct syscall_args *a)
+{
+	return map_into(proc_current(), a->a[0], a->a[1], a->a[2], a->a[3], a->a[4]);
 }
 
 int64_t sys_mem_unmap(const struct syscall_args *a)
@@ -126,6 +170,48 @@ int64_t sys_mem_unmap(const struct syscall_args *a)
 	if (a->a[1] == 0 || !in_own_slot(a->a[0], a->a[1]))
 		return VR_EINVAL;
 	return mem_unmap(caller_vs(), a->a[0], a->a[1]);
+}
+
+/* An address-space capability (process_space) with `rights`, naming a
+ * process that has not exited. */
+static int decode_vspace(uint64_t h, uint32_t rights, struct process **out)
+{
+	struct cap *c;
+	int err = decode_cap(h, KOBJ_VSPACE, rights, &c);
+
+	if (err)
+		return err;
+	*out = container_of(c->obj, struct process, vs_obj);
+	return (*out)->zombie ? VR_ESRCH : VR_OK;
+}
+
+int64_t sys_mem_map_into(const struct syscall_args *a)
+{
+	struct vr_map_req req;
+	struct process *p;
+	int err = decode_vspace(a->a[0], CAP_WRITE, &p);
+
+	if (err)
+		return err;
+	if (vm_copy_from_user(caller_vs(), &req, a->a[1], sizeof(req)))
+		return VR_EFAULT;
+	if (req.slot_offset >= VR_SLOT_SIZE)
+		return VR_EINVAL;
+	return map_into(p, req.mem, proc_slot_base(p) + req.slot_offset, req.first_page, req.npages,
+			req.prot_flags);
+}
+
+int64_t sys_mem_unmap_from(const struct syscall_args *a)
+{
+	struct process *p;
+	int err = decode_vspace(a->a[0], CAP_WRITE, &p);
+
+	if (err)
+		return err;
+	if (a->a[1] >= VR_SLOT_SIZE || a->a[2] == 0 ||
+	    !in_slot(p, proc_slot_base(p) + a->a[1], a->a[2]))
+		return VR_EINVAL;
+	return mem_unmap(&p->vs, proc_slot_base(p) + a->a[1], a->a[2]);
 }
 
 int64_t sys_mem_protect(const struct syscall_args *a)
@@ -137,6 +223,17 @@ int64_t sys_mem_protect(const struct syscall_args *a)
 	if (!in_own_slot(a->a[0], 1))
 		return VR_EINVAL;
 	return mem_protect(caller_vs(), a->a[0], (unsigned)a->a[1]);
+}
+
+int64_t sys_mem_protect_range(const struct syscall_args *a)
+{
+	int err = decode_prot(a->a[2]);
+
+	if (err)
+		return err;
+	if (a->a[1] == 0 || !in_own_slot(a->a[0], a->a[1]))
+		return VR_EINVAL;
+	return mem_protect_range(caller_vs(), a->a[0], a->a[1], (unsigned)a->a[2]);
 }
 
 /* A copy needs READ on the source: it exposes the contents. */

@@ -61,14 +61,16 @@ static void typed_calls(int argc, char **argv)
 static void spawn_child(void)
 {
 	int status = -1;
-	long pid = spawn("bin/true", "true");
+	long child = spawn("bin/true", "true"); /* a capability to the new process */
+	long pid;
 
-	if (pid < 0) {
-		printf("5. spawn bin/true: %s\n", vr_strerror(pid));
+	if (child < 0) {
+		printf("5. spawn bin/true: %s\n", vr_strerror(child));
 		return;
 	}
-	pid = sys_wait(pid, &status);
+	pid = sys_wait(child, &status);
 	printf("5. child %ld (bin/true) exited with status %d\n", pid, status);
+	sys_cap_delete((uint32_t)child);
 }
 
 int main(int argc, char **argv)

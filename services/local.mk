@@ -25,7 +25,8 @@ services_runtime_libvrt_a_SOURCES = \
 	services/runtime/ring.h \
 	services/runtime/ring.c \
 	services/runtime/channel.h \
-	services/runtime/channel.c
+	services/runtime/channel.c \
+	services/runtime/thread.c
 services_runtime_libvrt_a_CPPFLAGS = $(USER_CPPFLAGS)
 services_runtime_libvrt_a_CFLAGS = $(USER_CFLAGS)
 

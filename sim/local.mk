@@ -5,6 +5,8 @@ SIM_SOURCES = \
 	sim/ram.c \
 	sim/mmu.c \
 	sim/clock.c \
-	sim/rng.c
+	sim/rng.c \
+	sim/irq.h \
+	sim/irq.c
 
 EXTRA_DIST += sim/README.md sim/valgrind.supp

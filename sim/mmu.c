@@ -2,6 +2,13 @@
  * The simulated MMU: a software walker of x86-64 4-level page tables (the
  * "hardware"), and the host mirror that plays the TLB.
  *
+ * The walker takes 2 MiB (PDE) and 1 GiB (PDPTE) leaves with PS=1 as a CPU
+ * with 1 GiB pages does (SIM_MMU_1G_PAGES: the boot info tells the kernel
+ * so). The mirror needs nothing special for them: it maps 4 KiB pages of
+ * the memfd, and a huge leaf's pages are contiguous frames with one
+ * protection, so mirror_range() maps the whole leaf with one mmap. (The
+ * host still uses 4 KiB pages for it: the memfd has no huge pages.)
+ *
  * User code runs natively in the host process, so the host's own page
  * tables must say what the kernel's page tables say. hal_vm_invalidate()
  * re-walks the changed pages and maps each present user page at the SAME

@@ -124,5 +124,6 @@ int sim_ram_load_boot_info(const char *initrd_path, struct boot_info *bi)
 	bi->mem[0].size = pa - SIM_RAM_LOW_RESERVED;
 	bi->mem_count = 1;
 	bi->cmdline = "";
+	bi->mmu_1g_pages = SIM_MMU_1G_PAGES;
 	return 0;
 }

@@ -49,6 +49,10 @@ int sim_ram_load_boot_info(const char *initrd_path, struct boot_info *bi);
 #define SIM_PTE_NX (1ull << 63)
 #define SIM_PTE_ADDR 0x000ffffffffff000ull
 
+/* The simulated MMU walks 2 MiB and 1 GiB leaves (PS in a PDE or PDPTE),
+ * as a CPU with CPUID 0x80000001 EDX bit 26 does; the boot info says so. */
+#define SIM_MMU_1G_PAGES 1
+
 /* The result of a page walk: what the hardware would use for `va`. */
 struct sim_walk {
 	uint64_t pte;       /* the leaf entry */

@@ -9,7 +9,9 @@ import sys
 
 OPS = ["endpoint_create", "notification_create", "mint", "copy", "delete", "revoke",
        "identify", "send", "recv", "call", "reply", "reply_recv", "signal", "notify_wait",
-       "spawn", "exit", "kill", "wait", "yield", "tick", "sleep", "info", "raw", "call2"]
+       "spawn", "exit", "kill", "wait", "yield", "tick", "sleep", "info", "raw", "call2",
+       "thread_create", "thread_resume", "thread_suspend", "thread_kill", "thread_join",
+       "thread_exit", "thread_self", "thread_start"]
 CODE = {name: i for i, name in enumerate(OPS)}
 
 
@@ -67,6 +69,64 @@ SEEDS = {
     # server exits while a caller waits for its reply
     "server-exit": seed(2, 1, 0, 0, [
         op(0, "recv", 0), op(1, "call", 0, shape(1), 2), op(0, "exit", 0, 1)]),
+    # threads (actors 1-7 are also threads made by thread_create/thread_start,
+    # numbered after the initial workers). w0 starts thread 1 (TLS in the
+    # slot) and joins it; thread 1 checks getpid, thread_self, set_tls,
+    # identify, a join of itself, and exits with 7; w0 identifies the exited
+    # thread, kills it (ESRCH) and deletes its capability
+    "thread-join": seed(1, 1, 0, 0, [
+        op(0, "thread_start", 0, 1), op(0, "thread_join", 1, 0, 0),
+        op(1, "info", 0), op(1, "thread_self", 0), op(1, "thread_self", 1),
+        op(1, "identify", 1), op(1, "thread_join", 1), op(1, "thread_exit", 0, 7),
+        op(0, "identify", 1), op(0, "thread_kill", 1), op(0, "delete", 1)]),
+    # IPC between two threads of one process: w0 calls, its thread 1 serves
+    "thread-ipc": seed(1, 1, 0, 0, [
+        op(0, "thread_start", 1), op(0, "call", 0, shape(3), 7), op(0, "thread_join", 1),
+        op(1, "recv", 0), op(1, "reply", 0, shape(2, 1), 0x19), op(1, "recv", 0, 0, 1)]),
+    # across processes: w0 sends its thread's capability to w1, which
+    # suspends, identifies, resumes, joins with a timeout, kills and joins it
+    # while it waits in recv
+    "thread-cross": seed(2, 1, 0, 0, [
+        op(0, "thread_start", 0), op(0, "send", 0, shape(1, 1), 0x10),
+        op(1, "recv", 0), op(1, "thread_suspend", 1), op(1, "identify", 1),
+        op(1, "thread_resume", 1), op(1, "thread_join", 1, 0, 2 | 5 << 3),
+        op(1, "thread_kill", 1, 42), op(1, "thread_join", 1),
+        op(2, "recv", 0), op(2, "call", 0, shape(1), 3)]),
+    # w0's main thread exits while thread 2 waits in recv; thread 3 then
+    # calls exit() for the whole process; w1 sends without blocking
+    "thread-exit-blocked": seed(2, 1, 0, 0, [
+        op(0, "thread_start", 0), op(0, "thread_start", 1), op(0, "thread_exit", 0, 5),
+        op(2, "recv", 0), op(3, "sleep", 5), op(3, "exit", 0, 9),
+        op(1, "sleep", 20), op(1, "send", 0, shape(1), 1), op(1, "send", 0, shape(1), 1)]),
+    # bad thread operations: missing rights (mints with READ, READ|WRITE and
+    # WRITE: kill needs DELETE, suspend WRITE, join READ), wrong type,
+    # bad handles, an unknown flag, a read-only status pointer, a page in
+    # use, a misaligned buffer, a bad entry and TLS; then suspend, resume,
+    # a timed join, kill and join of a started thread
+    "thread-rights": seed(1, 1, 0, 0, [
+        op(0, "thread_create", 2), op(0, "mint", 1, 0x01, 0), op(0, "thread_kill", 2),
+        op(0, "thread_resume", 2), op(0, "thread_join", 2, 0, 1), op(0, "thread_join", 0),
+        op(0, "thread_join", 0xf8), op(0, "thread_join", 1, 0, 4), op(0, "thread_join", 1, 2),
+        op(0, "thread_create", 2), op(0, "thread_create", 0x40), op(0, "thread_create", 3, 4),
+        op(0, "thread_create", 3, 2), op(0, "thread_create", 0x80),
+        op(0, "mint", 1, 0x03, 0), op(0, "thread_kill", 3), op(0, "thread_suspend", 2),
+        op(0, "mint", 1, 0x02, 0), op(0, "thread_join", 4, 0, 1),
+        op(0, "thread_resume", 1), op(0, "thread_suspend", 1), op(0, "yield"),
+        op(0, "thread_resume", 1), op(0, "thread_join", 1, 0, 2 | 1 << 3),
+        op(0, "thread_kill", 1, 3), op(0, "thread_join", 1),
+        op(1, "yield"), op(1, "thread_self", 3), op(1, "thread_self", 2), op(1, "info", 0)]),
+    # process capabilities: w0 spawns worker 2, identifies it, sends a copy
+    # to w1 (not its parent: wait is ECHILD, kill works); w0 waits for it,
+    # then again (reaped: ECHILD), kills it (ESRCH), identifies the record
+    "proc-caps": seed(2, 1, 0, 0, [
+        op(0, "spawn", 0, 1, 0), op(0, "identify", 1), op(0, "copy", 1),
+        op(0, "send", 0, shape(1, 1), 0x20), op(1, "recv", 0), op(1, "wait", 0x81),
+        op(1, "kill", 0x81, 9), op(0, "wait", 2), op(0, "wait", 2), op(0, "kill", 2, 1),
+        op(0, "identify", 1), op(2, "recv", 0), op(1, "kill", 0x81), op(1, "identify", 1)]),
+    # more threads than actors, most never started: exit() kills them all
+    "thread-many": seed(1, 0, 1, 0, [op(0, "thread_create", i) for i in range(10)] + [
+        op(0, "thread_start", 10), op(0, "thread_resume", 3), op(0, "thread_suspend", 3),
+        op(0, "notify_wait", 0, 0, 1), op(0, "exit", 0, 4)]),
     # every syscall of the decoders with bad arguments
     "raw": seed(1, 1, 1, 0, [op(0, "raw", i, (i * 37) & 0xff, (i * 91) & 0xff)
                              for i in range(22)]),

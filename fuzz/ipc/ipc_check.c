@@ -14,6 +14,7 @@
 #include <veridian/ipc.h>
 #include <veridian/kheap.h>
 #include <veridian/pmm.h>
+#include <veridian/proc.h>
 #include <veridian/sched.h>
 
 #define OBJ_TABLE 1024u /* power of two, > every capability the harness can make */
@@ -132,6 +133,48 @@ static void check_object(const struct obj_count *e)
 	if (obj->type == KOBJ_NOTIFICATION &&
 	    !notification_check(container_of(obj, const struct notification, obj)))
 		ipch_fail("notification_check failed for %p", (const void *)obj);
+	/* exited threads and reaped processes live on through capabilities */
+	if (obj->type == KOBJ_THREAD &&
+	    !thread_obj_check(container_of(obj, const struct thread, obj)))
+		ipch_fail("thread_obj_check failed for tid %lld",
+			  (long long)container_of(obj, const struct thread, obj)->tid);
+	if (obj->type == KOBJ_PROCESS && !proc_check(container_of(obj, const struct process, obj)))
+		ipch_fail("proc_check failed for pid %lld (named by a capability)",
+			  (long long)container_of(obj, const struct process, obj)->pid);
+}
+
+/* Every user thread the scheduler knows: thread_obj_check, and a live one
+ * belongs to a live process (not a zombie, not reaped). */
+static void check_thread(struct thread *t, void *arg)
+{
+	(void)arg;
+	if (!t->tid)
+		return; /* the idle thread: no object */
+	if (!thread_obj_check(t))
+		ipch_fail("thread_obj_check failed for tid %lld", (long long)t->tid);
+	if (!t->exited && (t->proc->zombie || t->proc->reaped))
+		ipch_fail("tid %lld lives in exited pid %lld", (long long)t->tid,
+			  (long long)t->proc->pid);
+}
+
+/* The thread IPC buffer area of a live process: a page is mapped exactly
+ * when a live thread of the process has its buffer there (thread_create
+ * maps it, the thread's exit unmaps it; mem_map cannot reach it). */
+static void check_ipcbuf_area(struct process *p)
+{
+	uintptr_t area = proc_slot_base(p) + VR_SLOT_THREAD_IPCBUF_OFF;
+
+	for (unsigned i = 0; i < VR_THREADS_MAX; i++) {
+		uintptr_t va = area + (uintptr_t)i * PAGE_SIZE;
+		bool owned = false;
+		const struct list *l;
+		list_for_each(l, &p->threads)
+			owned |= container_of(l, const struct thread, proc_link)->ipcbuf_va == va;
+		if (owned != !!(vm_lookup(&p->vs, va) & PTE_P))
+			ipch_fail("pid %lld: IPC buffer page %#lx is %smapped, %s thread's",
+				  (long long)p->pid, (unsigned long)va, owned ? "not " : "",
+				  owned ? "a live" : "no live");
+	}
 }
 
 static void check_process(struct process *p, bool deep)
@@ -142,6 +185,7 @@ static void check_process(struct process *p, bool deep)
 		return;
 	if (!cspace_check(p->cs))
 		ipch_fail("cspace_check failed for pid %lld", (long long)p->pid);
+	check_ipcbuf_area(p);
 	if (deep && !vm_space_check(&p->vs))
 		ipch_fail("vm_space_check failed for pid %lld", (long long)p->pid);
 	count_caps(p->cs);
@@ -162,6 +206,7 @@ void ipcf_check_all(struct process *root, bool deep)
 		ipch_fail("kheap_check failed");
 	memset(objs, 0, sizeof(objs));
 	ipcf_min_free_slots = UINT32_MAX;
+	sched_for_each_thread(check_thread, NULL);
 	n = ipcf_processes(root, ps, IPCF_MAX_PROCS);
 	for (unsigned i = 0; i < n; i++)
 		check_process(ps[i], deep);

@@ -65,6 +65,21 @@
 #define SLICE_NS 10000000ull
 #define TEARDOWN_STATUS 137
 #define ELF_ENTRY 120u
+#define MAX_EXITS 64u /* thread exit statuses remembered per input */
+
+/* The arg of a thread made by thread_create: THREAD_ARG_MAGIC << 32 |
+ * actor << 16 | IPC buffer page << 8 | TLS choice. hal_user_enter() hands
+ * it to ipch_user_main(), which tells a new thread from a process's first
+ * (whose arg is its start info) by it. */
+#define THREAD_ARG_MAGIC 0x74687264ull /* "thrd" */
+#define THREAD_NO_ACTOR 0xffu
+/* Scratch pages: the first thread of a process uses the top page of the
+ * stack, a thread made by thread_create the page 2 + its actor index (or
+ * 2 + MAX_ACTORS without one) below the top: all within the stack pages
+ * mapped at spawn (PROC_STACK_EAGER_PAGES). */
+#define THREAD_SCRATCH_PAGE(idx) (2u + ((idx) < MAX_ACTORS ? (idx) : MAX_ACTORS))
+_Static_assert(THREAD_SCRATCH_PAGE(MAX_ACTORS) < PROC_STACK_EAGER_PAGES,
+	       "thread scratch pages are mapped at spawn");
 
 /* User scratch memory: the top page of the stack (no user code uses it). */
 #define SCR_PATH 0u
@@ -99,7 +114,15 @@ enum op_code {
 	OP_INFO,
 	OP_RAW,
 	OP_CALL2,
-	OP_COUNT
+	OP_THREAD_CREATE,
+	OP_THREAD_RESUME,
+	OP_THREAD_SUSPEND,
+	OP_THREAD_KILL,
+	OP_THREAD_JOIN,
+	OP_THREAD_EXIT,
+	OP_THREAD_SELF,
+	OP_THREAD_START,
+	OP_COUNT /* 32: the opcode is the low 5 bits of an operation's first byte */
 };
 
 static const char *const op_names[OP_COUNT] = {
@@ -127,15 +150,28 @@ static const char *const op_names[OP_COUNT] = {
 	"info",
 	"raw",
 	"call",
+	"thread_create",
+	"thread_resume",
+	"thread_suspend",
+	"thread_kill",
+	"thread_join",
+	"thread_exit",
+	"thread_self",
+	"thread_start",
 };
 
 struct op {
 	uint8_t code, a, b, c;
 };
 
+/* An actor is a thread running operations of its own: the first thread of
+ * a worker process, or a thread a worker made with thread_create. */
 struct actor {
-	bool spawned;
+	bool spawned;   /* spawn or thread_create succeeded (or is under way) */
+	bool thread;    /* made by thread_create: shares its creator's process */
 	int64_t pid;    /* 0 until known */
+	int64_t tid;    /* 0 until it runs */
+	int64_t proc;   /* its process capability in its spawner's space; -1 until spawned */
 	unsigned ninit; /* initial capabilities: handles 0..ninit-1 */
 	uint16_t ops[MAX_OPS];
 	unsigned nops, next;
@@ -151,7 +187,9 @@ struct user {
 	struct actor *a; /* NULL for init and for workers without operations */
 	unsigned idx;
 	uintptr_t base, scratch;
+	uintptr_t tls; /* the TLS base it asked for: hal_set_user_tls must agree */
 	struct vr_ipc_buffer *buf;
+	uintptr_t buf_va; /* where buf is in the process's slot */
 };
 
 enum phase { PH_BOOT, PH_IDLE, PH_RUN };
@@ -167,6 +205,11 @@ static struct {
 	struct actor actors[MAX_ACTORS];
 	unsigned next_actor;
 	struct process *root;
+	struct {
+		int64_t tid;
+		int status;
+	} exits[MAX_EXITS]; /* threads that ended themselves, for thread_join */
+	unsigned nexits;
 	uint64_t steps;
 	struct pmm_stats base_pmm;
 	struct kheap_stats base_heap;
@@ -191,8 +234,8 @@ static void trace(const struct user *u, const char *fmt, ...)
 
 	if (!fz.trace)
 		return;
-	fprintf(stderr, "[%6" PRIu64 "] pid %lld %-6s ", fz.steps, (long long)u->p->pid,
-		u->a ? "" : "(init)");
+	fprintf(stderr, "[%6" PRIu64 "] pid %lld tid %lld %-6s ", fz.steps, (long long)u->p->pid,
+		(long long)u->t->tid, u->a ? "" : "(init)");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -254,6 +297,14 @@ static void after_step(const struct user *u)
 		ipch_fail("pid %lld runs with another address space active", (long long)u->p->pid);
 	if (ipch.kstack_top != top || sp >= top || sp < top - KSTACK_PAGES * PAGE_SIZE)
 		ipch_fail("tid %lld: kernel stack not set to its own", (long long)u->t->tid);
+	if (ipch.user_tls != u->tls)
+		ipch_fail("tid %lld runs with TLS base %#lx, it set %#lx", (long long)u->t->tid,
+			  (unsigned long)ipch.user_tls, (unsigned long)u->tls);
+	/* the IPC buffer stays mapped, and is the kernel's, while the thread lives */
+	if ((vm_lookup(&u->p->vs, u->buf_va) & PTE_ADDR_MASK) != u->t->ipc.buf_pa ||
+	    !u->t->ipc.buf_pa)
+		ipch_fail("tid %lld: its IPC buffer at %#lx is not the kernel's",
+			  (long long)u->t->tid, (unsigned long)u->buf_va);
 	ipcf_check_all(fz.root, false);
 	if (ipcf_min_free_slots < VR_MSG_CAPS)
 		fz.space_was_full = true;
@@ -322,6 +373,50 @@ static uintptr_t out_ptr(const struct user *u, uint8_t sel, uintptr_t off)
 		return u->base + VR_SLOT_INFO_OFF;
 	}
 	return u->base + BAD_USER_OFF;
+}
+
+/* The object a handle of ours names as a capability of `type` (KOBJ_NONE:
+ * any), whatever its rights and expiry, or NULL: the harness's view of
+ * what a syscall did. Valid until the next step may switch threads. */
+static struct kobj *peek(const struct user *u, uint64_t h, enum kobj_type type)
+{
+	struct cap *c;
+
+	if (h > UINT32_MAX || cap_lookup(u->p->cs, (cap_handle_t)h, type, 0, 0, &c))
+		return NULL;
+	return c->obj;
+}
+
+static struct thread *peek_thread(const struct user *u, uint64_t h)
+{
+	struct kobj *obj = peek(u, h, KOBJ_THREAD);
+
+	return obj ? container_of(obj, struct thread, obj) : NULL;
+}
+
+static struct process *peek_proc(const struct user *u, uint64_t h)
+{
+	struct kobj *obj = peek(u, h, KOBJ_PROCESS);
+
+	return obj ? container_of(obj, struct process, obj) : NULL;
+}
+
+/* The error a syscall must return when it decodes handle h as a `type`
+ * capability with `rights` (the documented order: range, stale, empty,
+ * expired, type, rights); 0 if h decodes. */
+static int decode_error(const struct user *u, uint64_t h, enum kobj_type type, uint32_t rights)
+{
+	struct cap *c;
+
+	if (h > UINT32_MAX)
+		return VR_ECAP_RANGE;
+	return cap_lookup(u->p->cs, (cap_handle_t)h, type, rights, ipch.clock_ns, &c);
+}
+
+static void expect(const char *what, int64_t r, int64_t want)
+{
+	if (r != want)
+		ipch_fail("%s returned %lld, expected %lld", what, (long long)r, (long long)want);
 }
 
 /* ---- Messages ------------------------------------------------------------ */
@@ -462,10 +557,22 @@ static void op_identify(const struct user *u, const struct op *o)
 	      (long long)r);
 	if (r == 0) {
 		const struct vr_cap_info *ci = uva(u->p, out, sizeof(*ci), false);
-		if ((ci->type != VR_OBJ_ENDPOINT && ci->type != VR_OBJ_NOTIFICATION) ||
-		    (ci->rights & ~VR_CAP_ALL) || ci->badge > 4)
+		const struct kobj *obj = peek(u, h, KOBJ_NONE);
+		if (!obj ||
+		    (ci->type != VR_OBJ_ENDPOINT && ci->type != VR_OBJ_NOTIFICATION &&
+		     ci->type != VR_OBJ_THREAD && ci->type != VR_OBJ_PROCESS) ||
+		    ci->type != (uint32_t)obj->type || (ci->rights & ~VR_CAP_ALL) || ci->badge > 4)
 			ipch_fail("identify reported type %u rights %#x badge %llu", ci->type,
 				  ci->rights, (unsigned long long)ci->badge);
+		/* the pid of a process (reaped ones too), the tid of a thread */
+		if (ci->id != kobj_id(obj) ||
+		    (ci->type == VR_OBJ_THREAD &&
+		     ci->id != container_of(obj, const struct thread, obj)->tid) ||
+		    (ci->type == VR_OBJ_PROCESS &&
+		     ci->id != container_of(obj, const struct process, obj)->pid) ||
+		    ((ci->type == VR_OBJ_THREAD || ci->type == VR_OBJ_PROCESS) != (ci->id > 0)))
+			ipch_fail("identify reported id %lld for an object of type %u",
+				  (long long)ci->id, ci->type);
 	}
 }
 
@@ -562,34 +669,98 @@ static void op_spawn(const struct user *u, const struct op *o)
 	}
 	r = spawn(u, path, args, &sc, caps_va);
 	trace(u, "spawn(%s, \"%s\", %u caps) = %lld", path, args, sc.count, (long long)r);
-	if (child < MAX_ACTORS && r > 0)
-		fz.actors[child].pid = r;
+	if (r >= 0) {
+		add_handle(u->a, (uint32_t)r); /* to copy, mint, send, kill and wait on */
+		if (child < MAX_ACTORS)
+			fz.actors[child].proc = r;
+	}
 }
 
-static int64_t target_pid(uint8_t a)
+/* A process handle for kill and wait. a < 0x80: an actor's (a % 10 < 8:
+ * valid in its spawner's space only; elsewhere it names whatever that
+ * slot holds), -1 (wait: any child), or 0; a >= 0x80: a handle picked as
+ * for other operations (received, minted, copied; bad ones). */
+static uint64_t target_proc(const struct user *u, uint8_t a)
 {
 	unsigned i = a % 10;
 
+	if (a >= 0x80)
+		return pick(u->a, a);
 	if (i < MAX_ACTORS)
-		return fz.actors[i].pid ? fz.actors[i].pid : 999;
-	return i == 8 ? -1 : 0;
+		return fz.actors[i].proc >= 0 ? (uint64_t)fz.actors[i].proc : 999;
+	return i == 8 ? (uint64_t)-1 : 0;
 }
 
+/* The process h names after a step that may have switched threads, if it
+ * is still the one seen before it (same record, same pid). */
+static struct process *repeek_proc(const struct user *u, uint64_t h, const struct process *p,
+				   int64_t pid)
+{
+	struct process *now = peek_proc(u, h);
+
+	return now && now == p && now->pid == pid ? now : NULL;
+}
+
+/* After a kill, every thread of p is runnable: woken from any wait or
+ * suspension, so that it reaches its kernel boundary and exits. */
+static void check_all_woken(const struct process *p)
+{
+	const struct list *l;
+
+	list_for_each(l, &p->threads) {
+		const struct thread *t = container_of(l, const struct thread, proc_link);
+		if (t->state != VR_THREAD_RUNNABLE)
+			ipch_fail("kill of pid %lld left tid %lld in state %d", (long long)p->pid,
+				  (long long)t->tid, t->state);
+	}
+}
+
+/* kill needs DELETE; a process that has exited (reaped or not) is
+ * VR_ESRCH; a live one is marked killed (it exits at its next boundary). */
 static void op_kill(const struct user *u, const struct op *o)
 {
-	int64_t pid = target_pid(o->a);
-	int64_t r = SYS2(u, VR_SYS_kill, (uint64_t)pid, o->b);
+	uint64_t h = target_proc(u, o->a);
+	int want = decode_error(u, h, KOBJ_PROCESS, VR_CAP_DELETE);
+	struct process *p = want ? NULL : peek_proc(u, h);
+	int64_t pid = p ? p->pid : 0;
+	bool exited = p && p->zombie;
+	uint64_t switches = ipch.context_switches;
+	int64_t r = SYS2(u, VR_SYS_kill, h, o->b);
 
-	trace(u, "kill(%lld, %u) = %lld", (long long)pid, o->b, (long long)r);
+	trace(u, "kill(%#llx, %u) = %lld", (unsigned long long)h, o->b, (long long)r);
+	if (want)
+		return expect("kill", r, want);
+	expect("kill", r, exited ? VR_ESRCH : 0);
+	p = repeek_proc(u, h, p, pid);
+	if (r == 0 && p && !p->killed && !p->zombie)
+		ipch_fail("kill of pid %lld returned 0 but it is not killed", (long long)pid);
+	if (r == 0 && p && ipch.context_switches == switches)
+		check_all_woken(p);
 }
 
+/* wait(p) needs READ and a child of the caller not yet waited for (else
+ * VR_ECHILD); it returns that child's pid and leaves the record reaped. */
 static void op_wait(const struct user *u, const struct op *o)
 {
-	int64_t pid = target_pid(o->a);
+	uint64_t h = target_proc(u, o->a);
 	uintptr_t st = out_ptr(u, o->c, SCR_STATUS);
-	int64_t r = SYS2(u, VR_SYS_wait, (uint64_t)pid, st);
+	int want = h == (uint64_t)-1 ? 0 : decode_error(u, h, KOBJ_PROCESS, VR_CAP_READ);
+	struct process *p = want || h == (uint64_t)-1 ? NULL : peek_proc(u, h);
+	int64_t pid = p ? p->pid : 0;
+	bool ours = p && p->parent == u->p && !p->reaped;
+	int64_t r = SYS2(u, VR_SYS_wait, h, st);
 
-	trace(u, "wait(%lld, %#lx) = %lld", (long long)pid, (unsigned long)st, (long long)r);
+	trace(u, "wait(%#llx, %#lx) = %lld", (unsigned long long)h, (unsigned long)st,
+	      (long long)r);
+	if (want)
+		return expect("wait", r, want);
+	if (p && !ours)
+		return expect("wait on a process not a child", r, VR_ECHILD);
+	if (p && r > 0 && r != pid)
+		ipch_fail("wait on pid %lld reaped pid %lld", (long long)pid, (long long)r);
+	p = repeek_proc(u, h, p, pid);
+	if (p && r > 0 && !p->reaped)
+		ipch_fail("wait returned pid %lld but its record is not reaped", (long long)r);
 }
 
 /* A timer interrupt in user mode after `delta` ns, as a host delivers it. */
@@ -678,7 +849,230 @@ static void op_raw(const struct user *u, const struct op *o)
 	      (long long)r);
 }
 
-static void do_op(const struct user *u, const struct op *o)
+/* ---- Threads -------------------------------------------------------------- */
+
+/* The stack pointer a thread made by thread_create gets: the top of its
+ * scratch page (the harness's user code never uses a user stack). */
+static uintptr_t thread_sp(uintptr_t base, unsigned idx)
+{
+	return base + VR_SLOT_STACK_TOP - (THREAD_SCRATCH_PAGE(idx) - 1) * PAGE_SIZE;
+}
+
+/* TLS base choices: none, an address in the slot, the next slot, a
+ * non-canonical address (the last two are VR_EINVAL). */
+static uintptr_t tls_value(uintptr_t base, unsigned sel)
+{
+	static const uintptr_t off[4] = { 0, VR_SLOT_IMAGE_OFF, VR_SLOT_SIZE, 0 };
+
+	if (sel == 0)
+		return 0;
+	return sel == 3 ? (uintptr_t)1 << 63 : base + off[sel & 3];
+}
+
+/* A thread that ends itself records its status: thread_join must report it. */
+static void note_exit(const struct user *u, int status)
+{
+	if (fz.nexits < MAX_EXITS)
+		fz.exits[fz.nexits++] = (typeof(fz.exits[0])){ u->t->tid, status };
+}
+
+static bool exit_status_of(int64_t tid, int *status)
+{
+	for (unsigned i = 0; i < fz.nexits; i++)
+		if (fz.exits[i].tid == tid) {
+			*status = fz.exits[i].status;
+			return true;
+		}
+	return false;
+}
+
+/* The new thread of thread_create is the next actor (if any is left): it
+ * starts with the handles its creator knows, its own included. */
+static void adopt_thread_actor(const struct user *u, unsigned idx, const struct thread *t)
+{
+	struct actor *c = &fz.actors[idx];
+
+	if (fz.next_actor != idx)
+		ipch_fail("actor %u taken while thread_create ran", idx);
+	fz.next_actor++;
+	c->spawned = true;
+	c->thread = true;
+	c->pid = u->p->pid;
+	c->tid = t->tid;
+	memcpy(c->h, u->a->h, sizeof(c->h));
+	c->nh = u->a->nh;
+	c->h_next = u->a->h_next;
+}
+
+/* thread_create, and thread_start (thread_resume at once). a: the IPC
+ * buffer page (a & 63; bit 6: 8 bytes off; bit 7: the first thread's
+ * buffer, outside the area); b: TLS (b & 3: none, in the slot, the next
+ * slot, non-canonical), a bad entry (bit 2), a bad stack (bit 3). */
+static void op_thread_create(const struct user *u, const struct op *o, bool start)
+{
+	unsigned page = o->a & 63, tsel = o->b & 3;
+	unsigned idx = fz.next_actor < MAX_ACTORS ? fz.next_actor : THREAD_NO_ACTOR;
+	uintptr_t va = u->base + VR_SLOT_THREAD_IPCBUF_OFF + (uintptr_t)page * PAGE_SIZE;
+	uintptr_t entry = o->b & 4 ? 0 : u->base + VR_SLOT_IMAGE_OFF + ELF_ENTRY;
+	uintptr_t sp = o->b & 8 ? UINTPTR_MAX : thread_sp(u->base, idx);
+	uint64_t arg = THREAD_ARG_MAGIC << 32 | idx << 16 | page << 8 | tsel;
+	struct thread *t;
+	int64_t r, want;
+
+	if (o->a & 0x40)
+		va += 8;
+	if (o->a & 0x80)
+		va = u->base + VR_SLOT_IPCBUF_OFF;
+	/* the documented order: addresses, the thread limit, the page in use */
+	want = (o->b & 0xc) || tsel >= 2 || (o->a & 0xc0) ? VR_EINVAL
+	       : u->p->nthreads >= VR_THREADS_MAX         ? VR_EAGAIN
+	       : (vm_lookup(&u->p->vs, va) & PTE_P)       ? VR_EBUSY
+							  : 0;
+	r = sys(u, VR_SYS_thread_create, entry, sp, arg, tls_value(u->base, tsel), va);
+	trace(u, "thread_create(ipc buffer %#lx, %#x, actor %u) = %lld", (unsigned long)va, o->b,
+	      idx, (long long)r);
+	if (want || r == VR_EINVAL || r == VR_EAGAIN || r == VR_EBUSY)
+		return expect("thread_create", r, want);
+	if (r < 0)
+		return; /* VR_ENOMEM (quota), a full capability space */
+	t = peek_thread(u, r);
+	if (!t || t->proc != u->p || t->state != VR_THREAD_SUSPENDED || t->ipcbuf_va != va ||
+	    !(vm_lookup(&u->p->vs, va) & PTE_P))
+		ipch_fail("thread_create's handle %#llx does not name a new suspended thread "
+			  "with its IPC buffer at %#lx",
+			  (unsigned long long)r, (unsigned long)va);
+	add_handle(u->a, (uint32_t)r);
+	if (idx != THREAD_NO_ACTOR)
+		adopt_thread_actor(u, idx, t);
+	if (start)
+		expect("thread_resume of a new thread", SYS1(u, VR_SYS_thread_resume, r), 0);
+}
+
+/* resume and suspend need WRITE; VR_ESRCH once the thread has exited.
+ * Suspending oneself returns only when another thread resumes us. */
+static void op_thread_suspend_resume(const struct user *u, const struct op *o, bool suspend)
+{
+	uint64_t h = pick(u->a, o->a);
+	int want = decode_error(u, h, KOBJ_THREAD, VR_CAP_WRITE);
+	struct thread *t = want ? NULL : peek_thread(u, h);
+	bool exited = t && t->exited;
+	uint64_t switches = ipch.context_switches;
+	int64_t r = SYS1(u, suspend ? VR_SYS_thread_suspend : VR_SYS_thread_resume, h);
+
+	trace(u, "thread_%s(%#llx) = %lld", suspend ? "suspend" : "resume", (unsigned long long)h,
+	      (long long)r);
+	if (want)
+		return expect("thread_suspend/resume", r, want);
+	expect("thread_suspend/resume", r, exited ? VR_ESRCH : 0);
+	/* Without a switch since, t is as the call left it (a switch may have
+	 * let it run, or exit and lose its record). */
+	if (r != 0 || ipch.context_switches != switches)
+		return;
+	if (suspend && !t->suspend_req && t->state != VR_THREAD_SUSPENDED)
+		ipch_fail("thread_suspend of tid %lld returned 0, it is not suspended",
+			  (long long)t->tid);
+	if (!suspend && t->suspend_req)
+		ipch_fail("thread_resume of tid %lld returned 0, a suspension is pending",
+			  (long long)t->tid);
+}
+
+/* kill needs DELETE; killing oneself does not return. */
+static void op_thread_kill(const struct user *u, const struct op *o)
+{
+	uint64_t h = pick(u->a, o->a);
+	int want = decode_error(u, h, KOBJ_THREAD, VR_CAP_DELETE);
+	struct thread *t = want ? NULL : peek_thread(u, h);
+	int64_t tid = t ? t->tid : 0;
+	bool exited = t && t->exited;
+	uint64_t switches = ipch.context_switches;
+	int64_t r;
+
+	if (!want && t == u->t)
+		note_exit(u, o->b);
+	r = SYS2(u, VR_SYS_thread_kill, h, o->b);
+	trace(u, "thread_kill(%#llx, %u) = %lld", (unsigned long long)h, o->b, (long long)r);
+	if (want)
+		return expect("thread_kill", r, want);
+	expect("thread_kill", r, exited ? VR_ESRCH : 0);
+	t = peek_thread(u, h); /* a switch may have let it run, exit, lose its record */
+	if (r == 0 && t && t->tid == tid && !t->exited && !t->kill_req && !t->proc->killed)
+		ipch_fail("thread_kill of tid %lld returned 0 and it is not dying", (long long)tid);
+	/* woken from any wait or suspension, to reach its kernel boundary */
+	if (r == 0 && t && t->tid == tid && !t->exited && ipch.context_switches == switches &&
+	    t->state != VR_THREAD_RUNNABLE)
+		ipch_fail("thread_kill of tid %lld left it in state %d", (long long)tid, t->state);
+}
+
+/* join needs READ; flags from c: bit 0 NONBLOCK, bit 1 TIMEOUT (after
+ * (c >> 3) * 10 us), bit 2 an unknown flag; b: the status pointer. The
+ * status of a thread that ended itself is the one it gave. */
+static void op_thread_join(const struct user *u, const struct op *o)
+{
+	uint64_t h = pick(u->a, o->a);
+	uint64_t flags = (o->c & 1 ? VR_IPC_NONBLOCK : 0) | (o->c & 2 ? VR_IPC_TIMEOUT : 0) |
+			 (o->c & 4 ? 4u : 0);
+	uint64_t timeout = (uint64_t)(o->c >> 3) * 10000;
+	uintptr_t st = out_ptr(u, o->b, SCR_STATUS);
+	int want = (o->c & 4) ? VR_EINVAL : decode_error(u, h, KOBJ_THREAD, VR_CAP_READ);
+	struct thread *t = want ? NULL : peek_thread(u, h);
+	int64_t tid = t ? t->tid : 0;
+	int status;
+	int64_t r;
+
+	if (t && (o->b & 3) >= 2)
+		want = VR_EFAULT; /* checked before the thread */
+	else if (t == u->t)
+		want = VR_EINVAL;
+	r = sys(u, VR_SYS_thread_join, h, st, flags, timeout, 0);
+	trace(u, "thread_join(%#llx, %#lx, flags %llu, %llu ns) = %lld", (unsigned long long)h,
+	      (unsigned long)st, (unsigned long long)flags, (unsigned long long)timeout,
+	      (long long)r);
+	if (want)
+		return expect("thread_join", r, want);
+	if ((r == VR_EAGAIN && !(flags & VR_IPC_NONBLOCK)) ||
+	    (r == VR_ETIMEDOUT && !(flags & VR_IPC_TIMEOUT)))
+		ipch_fail("thread_join returned %lld with flags %llu", (long long)r,
+			  (unsigned long long)flags);
+	if (r != 0 && r != VR_EAGAIN && r != VR_ETIMEDOUT)
+		ipch_fail("thread_join returned %lld", (long long)r);
+	if (r == 0 && (o->b & 3) == 0 && exit_status_of(tid, &status) &&
+	    *(const int *)uva(u->p, st, sizeof(int), false) != status)
+		ipch_fail("thread_join of tid %lld: status %d, it exited with %d", (long long)tid,
+			  *(const int *)uva(u->p, st, sizeof(int), false), status);
+}
+
+static noreturn void end_thread(const struct user *u, int status)
+{
+	note_exit(u, status);
+	SYS1(u, VR_SYS_thread_exit, (uint64_t)status);
+	ipch_fail("thread_exit returned");
+}
+
+/* a & 3: thread_self (a handle to the caller), thread_set_tls in the slot,
+ * outside it (VR_EINVAL), or 0. */
+static void op_thread_self(struct user *u, const struct op *o)
+{
+	uintptr_t tls = (o->a & 3) == 1 ? tls_value(u->base, 1) : (o->a & 3) == 2 ? 1 : 0;
+	int64_t r;
+
+	if ((o->a & 3) == 0) {
+		r = SYS0(u, VR_SYS_thread_self);
+		trace(u, "thread_self = %lld", (long long)r);
+		if (r >= 0 && peek_thread(u, r) != u->t)
+			ipch_fail("thread_self's handle %#llx names another thread",
+				  (unsigned long long)r);
+		if (r >= 0)
+			add_handle(u->a, (uint32_t)r);
+		return;
+	}
+	if ((o->a & 3) != 2)
+		u->tls = tls; /* after_step checks the kernel set it */
+	r = SYS1(u, VR_SYS_thread_set_tls, tls);
+	trace(u, "thread_set_tls(%#lx) = %lld", (unsigned long)tls, (long long)r);
+	expect("thread_set_tls", r, (o->a & 3) == 2 ? VR_EINVAL : 0);
+}
+
+static void do_op(struct user *u, const struct op *o)
 {
 	switch (o->code) {
 	case OP_EP_CREATE:
@@ -714,6 +1108,7 @@ static void do_op(const struct user *u, const struct op *o)
 		return op_spawn(u, o);
 	case OP_EXIT:
 		trace(u, "exit(%u)", o->b);
+		note_exit(u, o->b);
 		SYS1(u, VR_SYS_exit, o->b);
 		ipch_fail("exit returned");
 	case OP_KILL:
@@ -732,34 +1127,92 @@ static void do_op(const struct user *u, const struct op *o)
 		return;
 	case OP_INFO:
 		return op_info(u, o);
-	default:
+	case OP_RAW:
 		return op_raw(u, o);
+	case OP_THREAD_CREATE:
+	case OP_THREAD_START:
+		return op_thread_create(u, o, o->code == OP_THREAD_START);
+	case OP_THREAD_RESUME:
+	case OP_THREAD_SUSPEND:
+		return op_thread_suspend_resume(u, o, o->code == OP_THREAD_SUSPEND);
+	case OP_THREAD_KILL:
+		return op_thread_kill(u, o);
+	case OP_THREAD_JOIN:
+		return op_thread_join(u, o);
+	case OP_THREAD_EXIT:
+		trace(u, "thread_exit(%u)", o->b);
+		end_thread(u, o->b);
+	default:
+		return op_thread_self(u, o);
 	}
 }
 
 /* ---- Programs: init (the root) and the workers --------------------------- */
 
+/* Run actor idx's operations (none without an actor), then end the
+ * thread: the process ends with its last thread. */
+static noreturn void run_actor(struct user *u, unsigned idx)
+{
+	struct actor *a = idx < MAX_ACTORS ? &fz.actors[idx] : NULL;
+
+	u->idx = idx;
+	if (a) {
+		u->a = a;
+		while (a->next < a->nops)
+			do_op(u, &fz.ops[a->ops[a->next++]]);
+	}
+	trace(u, "thread_exit(%u): no more operations", idx);
+	end_thread(u, (int)idx);
+}
+
+/* The first thread of a worker process: argv[1] names its actor. */
 static noreturn void worker_main(struct user *u, const char *arg)
 {
 	unsigned idx = arg[0] >= '0' && arg[0] < '0' + (int)MAX_ACTORS && !arg[1] ? arg[0] - '0'
 										  : MAX_ACTORS;
 	struct actor *a = idx < MAX_ACTORS ? &fz.actors[idx] : NULL;
 
-	u->idx = idx;
-	if (a && (!a->spawned || (a->pid && a->pid != u->p->pid)))
+	if (a && (!a->spawned || a->thread || a->pid))
 		ipch_fail("worker %u started twice (pid %lld and %lld)", idx, (long long)a->pid,
 			  (long long)u->p->pid);
 	if (a) {
 		a->pid = u->p->pid;
+		a->tid = u->t->tid;
 		for (unsigned i = 0; i < a->ninit; i++)
 			add_handle(a, cap_handle(i, 0));
-		u->a = a;
-		while (a->next < a->nops)
-			do_op(u, &fz.ops[a->ops[a->next++]]);
 	}
-	trace(u, "exit(%u): no more operations", idx);
-	SYS1(u, VR_SYS_exit, idx);
-	ipch_fail("exit returned");
+	run_actor(u, idx);
+}
+
+/* A thread made by thread_create, first entering user mode: check what the
+ * kernel set up (entry, stack, arg as given; its IPC buffer at the page
+ * asked for; its TLS base), then run its actor. */
+static noreturn void thread_main(struct user *u, uintptr_t pc, uintptr_t sp, uintptr_t arg)
+{
+	unsigned idx = arg >> 16 & 0xff, page = arg >> 8 & 0xff, tsel = arg & 0xff;
+	struct actor *a = idx < MAX_ACTORS ? &fz.actors[idx] : NULL;
+
+	if (arg >> 32 != THREAD_ARG_MAGIC || page >= VR_THREADS_MAX || tsel > 1 ||
+	    (idx >= MAX_ACTORS && idx != THREAD_NO_ACTOR) ||
+	    pc != u->base + VR_SLOT_IMAGE_OFF + ELF_ENTRY || sp != thread_sp(u->base, idx))
+		ipch_fail("tid %lld entered user mode at pc %#lx sp %#lx arg %#lx",
+			  (long long)u->t->tid, (unsigned long)pc, (unsigned long)sp,
+			  (unsigned long)arg);
+	u->buf_va = u->base + VR_SLOT_THREAD_IPCBUF_OFF + (uintptr_t)page * PAGE_SIZE;
+	u->scratch = sp - PAGE_SIZE;
+	u->tls = tls_value(u->base, tsel);
+	if (u->t->ipcbuf_va != u->buf_va)
+		ipch_fail("tid %lld has its IPC buffer at %#lx, not %#lx", (long long)u->t->tid,
+			  (unsigned long)u->t->ipcbuf_va, (unsigned long)u->buf_va);
+	u->buf = uva(u->p, u->buf_va, sizeof(*u->buf), true);
+	if (ipch.user_tls != u->tls)
+		ipch_fail("tid %lld starts with TLS base %#lx, not %#lx", (long long)u->t->tid,
+			  (unsigned long)ipch.user_tls, (unsigned long)u->tls);
+	if (a && (!a->thread || a->tid != u->t->tid || a->pid != u->p->pid || a->next))
+		ipch_fail("actor %u started as tid %lld of pid %lld (made as tid %lld of %lld)",
+			  idx, (long long)u->t->tid, (long long)u->p->pid, (long long)a->tid,
+			  (long long)a->pid);
+	run_actor(u, idx);
 }
 
 /* Give initial worker w a capability derived from each of init's objects:
@@ -785,10 +1238,10 @@ static void root_spawn_worker(const struct user *u, unsigned w, const uint32_t *
 	fz.actors[w].spawned = true;
 	fz.actors[w].ninit = nobj;
 	r = spawn(u, "bin/worker", args, &sc, nobj ? u->scratch + SCR_SPAWN_CAPS : 0);
-	if (r <= 0)
+	if (r < 0)
 		ipch_fail("init: spawning worker %u failed (%lld)", w, (long long)r);
-	fz.actors[w].pid = r;
-	trace(u, "spawned worker %u: pid %lld, %u caps%s%s", w, (long long)r, nobj,
+	fz.actors[w].proc = r;
+	trace(u, "spawned worker %u: handle %lld, %u caps%s%s", w, (long long)r, nobj,
 	      badged ? ", badged" : "", restricted ? ", restricted" : "");
 	for (unsigned k = 0; k < nobj; k++)
 		if (sc.handles[k] != objs[k] && SYS1(u, VR_SYS_cap_delete, sc.handles[k]))
@@ -825,14 +1278,24 @@ static void root_drain(const struct user *u)
 		if (r != VR_ECHILD)
 			ipch_fail("init: wait failed (%lld)", (long long)r);
 		if (!ipcf_others_alive(fz.root, &wake))
-			return;
+			break;
 		SYS1(u, VR_SYS_sleep, DRAIN_NS);
+	}
+	/* the process capabilities spawn gave init, which keep the records */
+	for (unsigned w = 0; w < fz.n_initial; w++) {
+		if (fz.actors[w].proc >= 0 && SYS1(u, VR_SYS_cap_delete, fz.actors[w].proc))
+			ipch_fail("init: cannot delete its process capability of worker %u", w);
 	}
 }
 
 static noreturn void root_main(const struct user *u)
 {
 	fz.root = u->p;
+	/* init's device capabilities (docs/irq.md) are out of this harness's
+	 * scope: drop them, so every input starts from an empty init cspace */
+	if (SYS1(u, VR_SYS_cap_delete, VR_DEVCAP_IRQ_CONTROL) ||
+	    SYS1(u, VR_SYS_cap_delete, VR_DEVCAP_IOPORTS))
+		ipch_fail("init: cannot delete its device capabilities");
 	for (;;) {
 		fz.phase = PH_IDLE;
 		SYS1(u, VR_SYS_sleep, INPUT_GAP_NS); /* the host hands over the next input */
@@ -853,6 +1316,8 @@ noreturn void ipch_user_main(uintptr_t pc, uintptr_t sp, uintptr_t arg)
 	const uint64_t *argv;
 
 	u.base = proc_slot_base(u.p);
+	if (fz.root && arg >> 32 == THREAD_ARG_MAGIC)
+		thread_main(&u, pc, sp, arg);
 	u.scratch = u.base + VR_SLOT_STACK_TOP - PAGE_SIZE;
 	if (pc != u.base + VR_SLOT_IMAGE_OFF + ELF_ENTRY || sp != u.base + VR_SLOT_STACK_TOP ||
 	    arg != u.base + VR_SLOT_INFO_OFF)
@@ -865,6 +1330,7 @@ noreturn void ipch_user_main(uintptr_t pc, uintptr_t sp, uintptr_t arg)
 	    si->trap_entry != u.base + VR_SLOT_TRAP_OFF || si->argc < 1 || si->argc > 2)
 		ipch_fail("pid %lld: bad start info", (long long)u.p->pid);
 	argv = uva(u.p, si->argv, (size_t)(si->argc + 1) * sizeof(uint64_t), false);
+	u.buf_va = si->ipc_buffer;
 	u.buf = uva(u.p, si->ipc_buffer, sizeof(*u.buf), true);
 	if (!fz.root) {
 		if (strcmp(user_string(u.p, argv[0]), "init") != 0)
@@ -911,7 +1377,7 @@ static void teardown(void)
 			p->parent = fz.root;
 			list_push_back(&fz.root->children, &p->sibling_link);
 		}
-		if (proc_kill(p->parent, p->pid, TEARDOWN_STATUS))
+		if (proc_kill(p, TEARDOWN_STATUS))
 			ipch_fail("proc_kill of pid %lld by its parent failed", (long long)p->pid);
 	}
 	ipcf_check_all(fz.root, false);
@@ -982,7 +1448,10 @@ void ipch_idle(void)
 static void decode(const uint8_t *d, size_t n)
 {
 	memset(fz.actors, 0, sizeof(fz.actors));
+	for (unsigned i = 0; i < MAX_ACTORS; i++)
+		fz.actors[i].proc = -1;
 	fz.nops = 0;
+	fz.nexits = 0;
 	fz.n_initial = 1 + (n > 0 ? d[0] : 0) % 4;
 	fz.obj_byte = n > 1 ? d[1] : 0;
 	fz.mode_byte = n > 2 ? d[2] : 0;

@@ -26,9 +26,12 @@ bool ipcf_others_alive(struct process *root, uint64_t *first_wake);
 extern uint32_t ipcf_min_free_slots;
 
 /* Every cross-object invariant after a step: sched_check, proc_check_all,
- * pmm_check, kheap_check, cspace_check of every live process, and for
- * every object named by a capability: its ncaps equals the capabilities
- * naming it in all live cspaces, and endpoint_check / notification_check.
+ * pmm_check, kheap_check; thread_obj_check of every user thread (a live
+ * one in a live process); proc_check and cspace_check of every live
+ * process and zombie; and for every object named by a capability: its
+ * ncaps equals the capabilities naming it in all live cspaces, and
+ * endpoint_check / notification_check / thread_obj_check / proc_check
+ * (exited threads and reaped processes live on through capabilities).
  * `deep` adds vm_space_check of every live process. Fails the run
  * (ipch_fail) with the broken invariant's name. */
 void ipcf_check_all(struct process *root, bool deep);

@@ -314,6 +314,14 @@ void hal_set_kernel_stack(uintptr_t top)
 	ipch.kstack_top = top;
 }
 
+/* Recorded, not loaded: the harness checks after every step that the
+ * running thread's TLS base is the one it asked for (thread_create,
+ * thread_set_tls), which the kernel sets only when it changes. */
+void hal_set_user_tls(uintptr_t base)
+{
+	ipch.user_tls = base;
+}
+
 /* No kernel mappings: the harness's kernel is the host process itself. */
 void hal_vm_space_init(uint64_t *pml4)
 {
@@ -330,6 +338,44 @@ void hal_vm_invalidate(uint64_t pml4_pa, uintptr_t va, size_t len)
 	(void)pml4_pa;
 	(void)va;
 	(void)len;
+}
+
+/* No device lines or ports: the fuzzer's processes get no device
+ * capabilities (init is not spawned through kernel_main). */
+bool hal_irq_available(unsigned line)
+{
+	(void)line;
+	return false;
+}
+
+void hal_irq_mask(unsigned line)
+{
+	(void)line;
+}
+
+void hal_irq_unmask(unsigned line)
+{
+	(void)line;
+}
+
+uint32_t hal_ioport_in(uint16_t port, unsigned width)
+{
+	(void)port;
+	(void)width;
+	return UINT32_MAX;
+}
+
+void hal_ioport_out(uint16_t port, unsigned width, uint32_t value)
+{
+	(void)port;
+	(void)width;
+	(void)value;
+}
+
+bool hal_ioport_reserved(uint16_t port)
+{
+	(void)port;
+	return false;
 }
 
 /* int3: nothing ever executes user code here. */

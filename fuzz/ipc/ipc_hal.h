@@ -31,6 +31,7 @@ struct ipch_machine {
 	uint64_t timer_deadline; /* UINT64_MAX: disarmed */
 	uint64_t active_pml4;    /* last hal_vm_activate() */
 	uintptr_t kstack_top;    /* last hal_set_kernel_stack() */
+	uintptr_t user_tls;      /* last hal_set_user_tls(): the running thread's TLS base */
 	uint64_t context_switches;
 	bool echo; /* copy console output to stderr */
 };

@@ -55,5 +55,7 @@ TESTS += fuzz/vm/fuzz-smoke-vm.sh
 EXTRA_DIST += fuzz/vm/README.md fuzz/vm/vm_fuzz.c fuzz/vm/vm.dict fuzz/vm/fuzz-smoke-vm.sh \
 	fuzz/vm/gen-seeds.py $(FUZZ_VM_CORPUS) $(FUZZ_VM_REGRESSIONS)
 FUZZ_VM_CORPUS = fuzz/vm/corpus/demand-zero fuzz/vm/corpus/cow-chain \
-	fuzz/vm/corpus/shared-two-spaces fuzz/vm/corpus/protect-unmap
-FUZZ_VM_REGRESSIONS = fuzz/vm/regressions/cow-copy-of-copy
+	fuzz/vm/corpus/shared-two-spaces fuzz/vm/corpus/protect-unmap fuzz/vm/corpus/huge-cut \
+	fuzz/vm/corpus/huge-shared fuzz/vm/corpus/private fuzz/vm/corpus/multi-range
+FUZZ_VM_REGRESSIONS = fuzz/vm/regressions/cow-copy-of-copy \
+	fuzz/vm/regressions/huge-cow-write-back

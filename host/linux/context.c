@@ -20,7 +20,12 @@
  * thread that entered user mode, which is still ASan's current fiber; and
  * the user stacks, which live in the slot area, never get stack shadow.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "host/linux/cpu.h"
@@ -162,4 +167,28 @@ noreturn void hal_user_enter(uintptr_t pc, uintptr_t sp, uintptr_t arg)
 	register_user_stack(sp);
 	sim_mmu_sync();
 	sim_user_enter(pc, sp, arg);
+}
+
+/* User TLS. User code finds its thread pointer at %gs:0 (abi.h). Here the
+ * GS base points at one word that holds the running thread's pointer: a
+ * per-thread GS base would take an arch_prctl on every switch, which costs
+ * 13 us on these hosts (no FSGSBASE: the host kernel writes the MSR). Host
+ * code never uses GS (glibc and the sanitizers own FS), so the base is set
+ * once, at the first call; arch_prctl is also what Valgrind emulates. One
+ * word serves one simulated CPU. */
+static uintptr_t user_tls_word;
+
+void hal_set_user_tls(uintptr_t base)
+{
+	static bool gs_set;
+
+	if (!gs_set) {
+		if (syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)&user_tls_word) != 0) {
+			fprintf(stderr, "veridian-sim: arch_prctl(ARCH_SET_GS): %s\n",
+				strerror(errno));
+			hal_panic_halt();
+		}
+		gs_set = true;
+	}
+	user_tls_word = base;
 }

@@ -24,6 +24,9 @@
 #define CFI_SAVED_AT(reg, breg, off) .cfi_escape 0x10, reg, 0x02, breg, off
 #define CFI_SAVED_AT2(reg, breg, off) \
 	.cfi_escape 0x10, reg, 0x03, breg, ((off) & 0x7f) | 0x80, (off) >> 7
+/* The same for -8192 <= off < -64 (a two-byte sleb). */
+#define CFI_SAVED_AT_NEG2(reg, breg, off) \
+	.cfi_escape 0x10, reg, 0x03, breg, ((off) & 0x7f) | 0x80, ((off) >> 7) & 0x7f
 
 /* Every user register is in the struct sim_uframe at breg + 0. */
 #define UFRAME_GPRS_SAVED(breg) \
@@ -38,16 +41,23 @@
 	UFRAME_GPRS_SAVED(breg); CFI_SAVED_AT(5, breg, UF_RDI); CFI_SAVED_AT2(16, breg, UF_RIP)
 
 /* Offsets of the trap frame sim_trap_entry builds below the kernel stack
- * top; TF_USER_SP must stay the top word (trap.c reads kstack_top - 8). */
+ * top; TF_USER_SP must stay the top word (trap.c reads kstack_top - 8).
+ * r12-r15 and rbx, in this order from TF_R12 on, are core's struct
+ * hal_msg_regs at kstack_top - HAL_MSG_REGS_OFF (hal.h): the words of a
+ * short IPC message, which the kernel reads and writes there (the frame is
+ * reloaded on return). Two words are free. */
 #define TF_MARKER 0
-#define TF_R15 8
-#define TF_R14 16
-#define TF_R13 24
-#define TF_R12 32
-#define TF_RBP 40
-#define TF_RBX 48
-#define TF_USER_SP 56
-#define TF_SIZE 64
+#define TF_R12 8
+#define TF_R13 16
+#define TF_R14 24
+#define TF_R15 32
+#define TF_RBX 40
+#define TF_RBP 48
+#define TF_USER_SP 72
+#define TF_SIZE 80
+#if TF_SIZE - TF_R12 != 72 /* HAL_MSG_REGS_OFF */
+#error "the message registers are not where core looks for them"
+#endif
 
 	.text
 
@@ -95,7 +105,9 @@ sim_context_start:
  * address) and which jumps here. The arguments are already where
  * kernel_syscall() wants them. The user's callee-saved registers and stack
  * pointer are kept on the kernel stack, which kernel_syscall() may leave
- * and come back to (thread switch).
+ * and come back to (thread switch); those that carry short IPC messages
+ * (r12-r15, rbx) come back from the frame, where the kernel may have put a
+ * received message.
  * For gdb, sim_trap_entry is a normal frame whose caller is the marker
  * sim_trap_user (its address is the bottom word of the trap frame), a
  * signal frame whose caller is the user code: gdb follows a frame to a
@@ -160,7 +172,7 @@ sim_trap_user:
 	.cfi_offset rip, -8
 	CFI_SAVED_AT(3, 0x77, (TF_RBX - TF_SIZE) & 0x7f)
 	CFI_SAVED_AT(6, 0x77, (TF_RBP - TF_SIZE) & 0x7f)
-	CFI_SAVED_AT(12, 0x77, (TF_R12 - TF_SIZE) & 0x7f)
+	CFI_SAVED_AT_NEG2(12, 0x77, TF_R12 - TF_SIZE)
 	CFI_SAVED_AT(13, 0x77, (TF_R13 - TF_SIZE) & 0x7f)
 	CFI_SAVED_AT(14, 0x77, (TF_R14 - TF_SIZE) & 0x7f)
 	CFI_SAVED_AT(15, 0x77, (TF_R15 - TF_SIZE) & 0x7f)

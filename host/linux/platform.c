@@ -7,6 +7,7 @@
 
 #include "drivers-sim/console.h"
 #include "host/linux/cpu.h"
+#include "sim/irq.h"
 #include "sim/sim.h"
 
 /* Exit status when scripted input ran out while the machine waits for it. */
@@ -76,6 +77,11 @@ static void idle_virtual(void)
 		if (sim_console_reads() != before)
 			return;
 	}
+	if (sim_irq_next_event() < sim_timer_deadline()) {
+		sim_clock_advance(sim_irq_next_event() - hal_clock_ns()); /* a device edge first */
+		sim_irq_poll();
+		return;
+	}
 	if (sim_timer_deadline() != UINT64_MAX) {
 		sim_clock_jump_to_deadline();
 		sim_timer_fire_due();
@@ -89,13 +95,14 @@ static void idle_virtual(void)
 void hal_idle(void)
 {
 	sim_cpu.irq_pending = 0;
-	if (sim_timer_fire_due() || sim_console_deliver_line())
+	if (sim_timer_fire_due() || sim_console_deliver_line() || sim_irq_poll())
 		return;
 	if (sim_clock_virtual()) {
 		idle_virtual();
 		return;
 	}
-	if (!sim_console_interactive() && sim_timer_deadline() == UINT64_MAX)
+	if (!sim_console_interactive() && sim_timer_deadline() == UINT64_MAX &&
+	    sim_irq_next_event() == UINT64_MAX)
 		input_exhausted();
 	uv_run(sim_loop(), UV_RUN_ONCE);
 }

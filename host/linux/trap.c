@@ -32,6 +32,7 @@
 #include "config.h"
 #include "drivers-sim/console.h"
 #include "host/linux/cpu.h"
+#include "sim/irq.h"
 #include "sim/sim.h"
 
 #ifdef HAVE_VALGRIND_H
@@ -129,6 +130,8 @@ int64_t sim_syscall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t
 	ret = kernel_syscall(nr, a0, a1, a2, a3, a4);
 	if (sim_cpu.irq_pending)
 		run_pending_tick();
+	if (sim_irq_pending() && sim_irq_poll()) /* a device line, before user mode */
+		kernel_interrupt_exit();
 	sim_mmu_sync();
 	/* entry.S keeps the user stack pointer in the top word of the stack */
 	if (RUNNING_ON_VALGRIND)
@@ -145,6 +148,7 @@ static void real_time_tick(void)
 	sim_cpu.irq_pending = 0;
 	uv_run(sim_loop(), UV_RUN_NOWAIT);
 	sim_timer_fire_due();
+	sim_irq_poll();
 }
 
 static void run_pending_tick(void)
@@ -189,6 +193,7 @@ static void watchdog_preempt(const struct sim_uframe *f)
 	watchdog_report(f);
 	sim_clock_advance((uint64_t)trap.cfg.slice_ms * 1000000ull);
 	sim_console_deliver_line();
+	sim_irq_poll();
 	if (!sim_timer_fire_due())
 		kernel_timer_expired();
 }

@@ -287,6 +287,19 @@ static void use_embedded_initrd(void)
 	boot_info.initrd_size = (uintptr_t)(x86_initrd_end - x86_initrd_start);
 }
 
+/* 1 GiB pages (PDPTE.PS): CPUID 0x80000001 EDX bit 26 ("Page1GB"). QEMU's
+ * default TCG CPU lacks it; -cpu qemu64,+pdpe1gb or -cpu max has it. */
+static uint32_t has_1g_pages(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(0x80000000, &a, &b, &c, &d);
+	if (a < 0x80000001)
+		return 0;
+	cpuid(0x80000001, &a, &b, &c, &d);
+	return (d >> 26) & 1;
+}
+
 static void report_boot(void)
 {
 	uint64_t pages = 0;
@@ -345,6 +358,7 @@ noreturn void x86_boot_main(uint32_t magic, uint32_t info_pa)
 	if (!initrd_is_module)
 		use_embedded_initrd();
 	boot_info.cmdline = cmdline;
+	boot_info.mmu_1g_pages = has_1g_pages();
 	if (boot_info.mem_count == 0)
 		boot_fatal("no usable RAM between 1 MiB and 4 GiB");
 	x86_timer_init();

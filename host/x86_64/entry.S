@@ -78,30 +78,35 @@ x86_trap_common:
 	iretq
 
 	/*
-	 * SYSCALL entry. From the trap page: rax = nr, rdi, rsi, rdx, r10, r8
-	 * = a0..a4; the CPU put the user rip in rcx and rflags in r11, and
-	 * SFMASK cleared IF/DF/TF/AC. Calls kernel_syscall(nr, a0..a4) on
-	 * this thread's kernel stack. Callee-saved user registers survive
-	 * through the C calling convention (hal_context_switch saves them if
-	 * the kernel switches threads); caller-saved ones are cleared on exit
-	 * so no kernel values leak.
+	 * SYSCALL entry. From the trap page: the SysV argument registers of
+	 * kernel_syscall(nr, a0..a4), rdi, rsi, rdx, rcx, r8, r9, except a2
+	 * in r10 (the CPU put the user rip in rcx and rflags in r11); SFMASK
+	 * cleared IF/DF/TF/AC. Calls kernel_syscall on this thread's kernel
+	 * stack. Callee-saved user registers survive through the C calling
+	 * convention (hal_context_switch saves them if the kernel switches
+	 * threads); caller-saved ones are cleared on exit so no kernel values
+	 * leak.
+	 * The short IPC syscalls (50-54, abi.h; core/ipc.c asserts the range)
+	 * save r12-r15 and rbx, a short message, as core's struct
+	 * hal_msg_regs at kstack_top - HAL_MSG_REGS_OFF (72, hal.h) and reload
+	 * them from there: core reads the words sent and writes those received.
+	 * Other syscalls pay only the range check.
 	 */
 	.globl x86_syscall_entry
 x86_syscall_entry:
 	mov %rsp, syscall_user_rsp(%rip)
 	mov x86_kstack_top(%rip), %rsp
-	pushq syscall_user_rsp(%rip)
+	pushq syscall_user_rsp(%rip) /* kstack_top - 8 */
 	push %rcx
 	push %r11
-	push %rbp
+	push %rbp                    /* kstack_top - 32 */
 	mov %rsp, %rbp
-	mov %r8, %r9   /* a4 */
-	mov %r10, %r8  /* a3 */
-	mov %rdx, %rcx /* a2 */
-	mov %rsi, %rdx /* a1 */
-	mov %rdi, %rsi /* a0 */
-	mov %rax, %rdi /* nr */
+	mov %r10, %rcx /* a2 */
+	lea -50(%rdi), %rax
+	cmp $4, %rax
+	jbe x86_syscall_short
 	call kernel_syscall
+x86_syscall_exit:
 	xor %edi, %edi
 	xor %esi, %esi
 	xor %edx, %edx
@@ -119,6 +124,22 @@ x86_syscall_entry:
 	jnz x86_sysret_bad
 	pop %rsp
 	sysretq
+
+x86_syscall_short:
+	push %rbx /* kstack_top - 40: hal_msg_regs.badge */
+	push %r15
+	push %r14
+	push %r13
+	push %r12 /* kstack_top - 72: hal_msg_regs.w[0] */
+	sub $8, %rsp /* the call needs rsp 16-byte aligned */
+	call kernel_syscall
+	add $8, %rsp
+	pop %r12
+	pop %r13
+	pop %r14
+	pop %r15
+	pop %rbx
+	jmp x86_syscall_exit
 
 	/*
 	 * hal_user_enter(pc, sp, arg): iretq to ring 3 with IF set, rdi =
@@ -196,19 +217,15 @@ x86_context_trampoline:
 	/*
 	 * The user trap function, long trap(long nr, long a0, ..., long a4),
 	 * copied into each process's trap page by hal_trap_page_fill(). It
-	 * is position-independent. SysV argument registers (rdi=nr, rsi,
-	 * rdx, rcx, r8, r9) become the SYSCALL convention (rax=nr, rdi, rsi,
-	 * rdx, r10, r8): rcx is lost to SYSCALL, so a2 moves to rdx etc.
+	 * is position-independent. The SysV argument registers (rdi=nr, rsi,
+	 * rdx, rcx, r8, r9) stay where they are, as kernel_syscall() takes
+	 * them, except a2: rcx is lost to SYSCALL, so it travels in r10.
+	 * r12-r15 carry a short IPC message both ways (see the entry).
 	 */
 	.section .rodata
 	.globl x86_trap_code_start, x86_trap_code_end
 x86_trap_code_start:
-	mov %rdi, %rax
-	mov %rsi, %rdi
-	mov %rdx, %rsi
-	mov %rcx, %rdx
-	mov %r8, %r10
-	mov %r9, %r8
+	mov %rcx, %r10
 	syscall
 	ret
 x86_trap_code_end:

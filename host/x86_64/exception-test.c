@@ -56,6 +56,11 @@ void kernel_timer_expired(void)
 {
 }
 
+void kernel_irq(unsigned line)
+{
+	(void)line;
+}
+
 void kernel_console_input(const char *buf, size_t len)
 {
 	(void)buf, (void)len;

@@ -126,3 +126,11 @@ void hal_trap_page_fill(void *page, size_t size)
 	memset(page, 0xcc, size);
 	memcpy(page, x86_trap_code_start, n);
 }
+
+/* The GS base is the thread pointer itself: %gs:0 reads the pointer the
+ * TLS block starts with (abi.h). The kernel checked that base is canonical:
+ * wrmsr would fault otherwise. */
+void hal_set_user_tls(uintptr_t base)
+{
+	wrmsr(X86_MSR_GS_BASE, base);
+}

@@ -7,6 +7,8 @@ X86_HOST_SRCS = \
 	host/x86_64/boot.c \
 	host/x86_64/cpu.c \
 	host/x86_64/hal.c \
+	host/x86_64/irq.h \
+	host/x86_64/irq.c \
 	host/x86_64/serial.c \
 	host/x86_64/string.c \
 	host/x86_64/timer.c \

@@ -16,6 +16,7 @@
 #include <veridian/hal.h>
 #include <veridian/klib.h>
 
+#include "irq.h"
 #include "x86.h"
 
 #define POLL_NS 2000000ull /* 2 ms */
@@ -257,11 +258,12 @@ void hal_idle(void)
 	for (;;) {
 		bool input = x86_serial_poll();
 		bool timer = timer_check();
+		bool irq = x86_irq_deliver_pending(); /* device lines (irq.c) */
 
 		/* Always leave the one-shot running: it is also the UART
 		 * poll while user code runs. */
 		timer_program();
-		if (input || timer)
+		if (input || timer || irq)
 			return;
 		/* sti's one-instruction shadow: an interrupt pending now
 		 * wakes the hlt instead of being taken before it. */

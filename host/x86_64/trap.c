@@ -2,7 +2,7 @@
  * Dispatch of interrupts and exceptions (entered from entry.S with a
  * struct x86_trap_frame on the kernel stack, interrupts off).
  *
- *  - Timer interrupt: timer.c.
+ *  - Timer interrupt: timer.c. Device lines: irq.c.
  *  - Spurious LAPIC / masked-PIC interrupts: ignored (no EOI is owed).
  *  - Exception in user mode: turned into a struct hal_fault for
  *    kernel_user_fault(), then kernel_interrupt_exit(), then back to user
@@ -14,6 +14,7 @@
 #include <veridian/hal.h>
 #include <veridian/klib.h>
 
+#include "irq.h"
 #include "x86.h"
 
 static const char *const exception_names[32] = {
@@ -130,6 +131,8 @@ void x86_trap(struct x86_trap_frame *f)
 		x86_timer_irq(user_mode);
 		return;
 	}
+	if (x86_irq_trap(f->vector, user_mode))
+		return;
 	if (f->vector == X86_VEC_SPURIOUS ||
 	    (f->vector >= X86_VEC_PIC_BASE && f->vector < X86_VEC_PIC_BASE + 16))
 		return;

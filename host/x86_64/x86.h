@@ -47,6 +47,7 @@
 #define X86_MSR_STAR 0xc0000081
 #define X86_MSR_LSTAR 0xc0000082
 #define X86_MSR_SFMASK 0xc0000084
+#define X86_MSR_GS_BASE 0xc0000101 /* the kernel never loads %gs: user TLS lives here */
 #define X86_EFER_SCE (1ull << 0)
 
 #define X86_VECTOR_STUB_SIZE 16

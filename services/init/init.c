@@ -11,10 +11,18 @@
 #define SHELL_ARGS "sh"
 #define MAX_FAULTS_IN_A_ROW 3
 
-/* Returns the shell's pid; powers off (does not return) if it cannot spawn. */
+/* Returns the shell's pid; powers off (does not return) if it cannot spawn.
+ * init keeps no capability to it: it only waits (for any child). */
 static long start_shell(void)
 {
-	long pid = spawn(SHELL_PATH, SHELL_ARGS);
+	/* The shell gets the kernel's device capabilities at the same handles
+	 * and hands them to `dev PROGRAM` only (docs/irq.md). */
+	static const struct vr_spawn_caps dev = {
+		.count = 2, .handles = { VR_DEVCAP_IRQ_CONTROL, VR_DEVCAP_IOPORTS }
+	};
+	long child = sys_spawn_caps(SHELL_PATH, sizeof(SHELL_PATH) - 1, SHELL_ARGS,
+				    sizeof(SHELL_ARGS) - 1, &dev);
+	long pid = child < 0 ? child : process_pid((uint32_t)child);
 
 	if (pid < 0) {
 		printf("init: cannot start %s: %s; powering off\n", SHELL_PATH, vr_strerror(pid));
@@ -23,6 +31,7 @@ static long start_shell(void)
 		for (;;)
 			sys_sleep(1000000000ull);
 	}
+	sys_cap_delete((uint32_t)child);
 	return pid;
 }
 

@@ -49,6 +49,7 @@ extern VRT_HIDDEN uint64_t vrt_trap_entry;
 
 const struct vr_start_info *vrt_start_info;
 uint64_t vrt_trap_entry;
+static struct vrt_thread vrt_main_thread; /* the main thread's TLS block */
 
 /*
  * The kernel enters here with the vr_start_info pointer in rdi and an
@@ -132,5 +133,12 @@ __attribute__((used, noreturn)) void vrt_start(const struct vr_start_info *si)
 	__asm__ volatile("" ::: "memory");
 	vrt_trap_entry = trap;
 	vrt_start_info = si;
+	vrt_main_thread = (struct vrt_thread){ .self = &vrt_main_thread,
+					       .ipc = (struct vr_ipc_buffer *)si->ipc_buffer,
+					       .handle = VR_CAP_INVALID,
+					       .mem = VR_CAP_INVALID,
+					       .index = -1 };
+	if (vr_sys_thread_set_tls((long)&vrt_main_thread, 0, 0, 0, 0))
+		early_die(trap, "cannot set the main thread's TLS\n");
 	exit(main((int)si->argc, (char **)(uintptr_t)si->argv));
 }

@@ -44,3 +44,23 @@ long spawn(const char *path, const char *args)
 {
 	return sys_spawn(path, strlen(path), args, strlen(args));
 }
+
+long process_pid(uint32_t p)
+{
+	struct vr_cap_info ci;
+	long err = sys_cap_identify(p, &ci);
+
+	if (err)
+		return err;
+	return ci.type == VR_OBJ_PROCESS ? (long)ci.id : VR_ECAP_TYPE;
+}
+
+long wait_child(uint32_t p, int *status)
+{
+	long pid = sys_wait(p, status);
+
+	if (pid < 0)
+		return pid;
+	sys_cap_delete(p);
+	return 0;
+}

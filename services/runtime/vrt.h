@@ -66,10 +66,11 @@ static inline long sys_spawn(const char *path, size_t pathlen, const char *args,
 	return vr_sys_spawn((long)path, (long)pathlen, (long)args, (long)argslen, 0);
 }
 
-/* pid -1 waits for any child; returns the pid that exited. */
-static inline long sys_wait(long pid, int *status)
+/* Wait for the child process capability p names to end (-1: any child);
+ * returns the pid that exited. The capability stays until deleted. */
+static inline long sys_wait(long p, int *status)
 {
-	return vr_sys_wait(pid, (long)status, 0, 0, 0);
+	return vr_sys_wait(p, (long)status, 0, 0, 0);
 }
 
 static inline long sys_getpid(void)
@@ -173,10 +174,11 @@ static inline long sys_notification_create(void)
 
 /* ---- IPC: words and capabilities go through the IPC buffer ---- */
 
-static inline struct vr_ipc_buffer *ipc_buffer(void)
-{
-	return (struct vr_ipc_buffer *)vrt_start_info->ipc_buffer;
-}
+struct vrt_thread;
+static inline struct vrt_thread *vrt_self(void);
+
+/* The calling thread's IPC buffer (each thread has its own). */
+static inline struct vr_ipc_buffer *ipc_buffer(void);
 
 static inline long sys_ipc_send(uint32_t ep, uint64_t tag, unsigned flags)
 {
@@ -202,6 +204,98 @@ static inline long sys_ipc_reply(uint64_t tag)
 static inline long sys_ipc_reply_recv(uint32_t ep, uint64_t tag, unsigned flags)
 {
 	return vr_sys_ipc_reply_recv(ep, (long)tag, flags, 0, 0);
+}
+
+/* ---- IPC: short messages, words in registers (docs/ipc.md) ----
+ * Up to VR_MSG_REGS words travel in registers, not in the IPC buffer (which
+ * still carries capabilities, caps[], if the tag has any). w holds
+ * VR_MSG_REGS words of which the tag's count is sent (NULL: none); more
+ * than VR_MSG_REGS words is VR_E2BIG. On success a receive stores in out
+ * the words received, 0 beyond the message's count; a message of more than
+ * VR_MSG_REGS words (from a buffer sender) arrives in ipc_buffer() as
+ * usual, with out all 0. badge (on receive) is the sender's capability
+ * badge (0 for a reply). out and badge may be NULL. flags: VR_IPC_NONBLOCK,
+ * VR_IPC_TIMEOUT with timeout_ns. Each may talk to a peer using the
+ * buffer calls. */
+/* The trap entry (start.c sets it before main). */
+extern uint64_t vrt_trap_entry;
+
+/*
+ * The trap with words 0-3 of a short message in r12-r15 (abi.h
+ * VR_MSG_REGS). The kernel may rewrite them and rbx (the badge) before it
+ * returns: they are outputs here, and everything the C convention lets a
+ * call clobber is clobbered. Always inline, so that a loop of calls saves
+ * its caller's r12-r15 and rbx once, not per call. The call pushes its return
+ * address below the stack pointer, which is fine without a red zone
+ * (-mno-red-zone); the trap code does not need an aligned stack.
+ * w (the words to send) may be NULL; out and badge (what was received) are
+ * written only on success, and may be NULL.
+ */
+static inline __attribute__((always_inline)) long
+vr_trap_short(long nr, long a0, long a1, long a2, long a3, const uint64_t w[VR_MSG_REGS],
+	      uint64_t out[VR_MSG_REGS], uint64_t *badge)
+{
+	register long rdi __asm__("rdi") = nr;
+	register long rsi __asm__("rsi") = a0;
+	register long rdx __asm__("rdx") = a1;
+	register long rcx __asm__("rcx") = a2;
+	register long r8 __asm__("r8") = a3;
+	register long r9 __asm__("r9") = 0;
+	register uint64_t r12 __asm__("r12") = w ? w[0] : 0;
+	register uint64_t r13 __asm__("r13") = w ? w[1] : 0;
+	register uint64_t r14 __asm__("r14") = w ? w[2] : 0;
+	register uint64_t r15 __asm__("r15") = w ? w[3] : 0;
+	register uint64_t rbx __asm__("rbx");
+	long ret;
+
+	__asm__ volatile("call *%%rax"
+			 : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(rcx), "+r"(r8),
+			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15), "=r"(rbx)
+			 : "0"(vrt_trap_entry)
+			 : "r10", "r11", "memory", "cc");
+	if (ret >= 0 && out) {
+		out[0] = r12;
+		out[1] = r13;
+		out[2] = r14;
+		out[3] = r15;
+	}
+	if (ret >= 0 && badge)
+		*badge = rbx;
+	return ret;
+}
+
+static inline long vr_send_short(uint32_t ep, uint64_t tag, const uint64_t w[VR_MSG_REGS],
+				 unsigned flags, uint64_t timeout_ns)
+{
+	return vr_trap_short(VR_SYS_ipc_send_short, ep, (long)tag, flags, (long)timeout_ns, w, NULL,
+			     NULL);
+}
+
+static inline long vr_recv_short(uint32_t ep, uint64_t out[VR_MSG_REGS], uint64_t *badge,
+				 unsigned flags, uint64_t timeout_ns)
+{
+	return vr_trap_short(VR_SYS_ipc_recv_short, ep, flags, (long)timeout_ns, 0, NULL, out,
+			     badge);
+}
+
+static inline long vr_call_short(uint32_t ep, uint64_t tag, const uint64_t w[VR_MSG_REGS],
+				 uint64_t out[VR_MSG_REGS], unsigned flags, uint64_t timeout_ns)
+{
+	return vr_trap_short(VR_SYS_ipc_call_short, ep, (long)tag, flags, (long)timeout_ns, w, out,
+			     NULL);
+}
+
+static inline long vr_reply_short(uint64_t tag, const uint64_t w[VR_MSG_REGS])
+{
+	return vr_trap_short(VR_SYS_ipc_reply_short, (long)tag, 0, 0, 0, w, NULL, NULL);
+}
+
+static inline long vr_reply_recv_short(uint32_t ep, uint64_t tag, const uint64_t w[VR_MSG_REGS],
+				       uint64_t out[VR_MSG_REGS], uint64_t *badge, unsigned flags,
+				       uint64_t timeout_ns)
+{
+	return vr_trap_short(VR_SYS_ipc_reply_recv_short, ep, (long)tag, flags, (long)timeout_ns, w,
+			     out, badge);
 }
 
 static inline long sys_notify_signal(uint32_t n, uint64_t bits)
@@ -270,8 +364,93 @@ static inline const char *vrt_policy_name(unsigned policy)
 	return policy < 5 ? names[policy] : "?";
 }
 
-/* spawn() with C strings. */
+/* spawn() with C strings. Returns a process capability handle: wait()
+ * and kill() take it; cap_identify's id is the pid. Delete it when done. */
 long spawn(const char *path, const char *args);
+
+/* The pid of the process capability p names. */
+long process_pid(uint32_t p);
+
+/* Wait for the child p names to end, store its exit status and delete p:
+ * 0, or an error (p is kept then). */
+long wait_child(uint32_t p, int *status);
+
+/* ---- Threads and thread-local storage (docs/scheduling.md) ----
+ * Every thread's TLS pointer (at %gs:0) names its vrt_thread, which starts
+ * with a pointer to itself and holds the thread's IPC buffer. The main thread's lives
+ * in the runtime's data; another thread's sits above its stack, in the
+ * memory object the runtime maps for it. */
+struct vrt_thread {
+	struct vrt_thread *self;   /* first: on x86_64 the GS base points here */
+	struct vr_ipc_buffer *ipc; /* this thread's IPC buffer */
+	uint32_t handle;           /* thread capability; VR_CAP_INVALID for the main thread */
+	uint32_t mem;              /* memory object of its stack and this block */
+	int index;                 /* -1 for the main thread */
+	int (*fn)(void *);
+	void *arg;
+	void *user; /* for the program: any per-thread pointer */
+};
+
+/* %gs:0 is the thread pointer in both builds (abi.h); no other GS offset
+ * is meaningful. */
+static inline struct vrt_thread *vrt_self(void)
+{
+	struct vrt_thread *t;
+
+	__asm__("mov %%gs:0, %0" : "=r"(t));
+	return t;
+}
+
+static inline struct vr_ipc_buffer *ipc_buffer(void)
+{
+	return vrt_self()->ipc;
+}
+
+#define VRT_THREAD_STACK_PAGES 16u /* 64 KiB */
+
+/* Run fn(arg) in a new thread of this process (it inherits the caller's
+ * scheduling policy). *out names it for thread_join. VR_EAGAIN when
+ * VR_THREADS_MAX threads of the runtime exist. */
+long thread_start(struct vrt_thread **out, int (*fn)(void *), void *arg);
+
+/* Wait for t to end, store its status (fn's return value, or what it gave
+ * thread_exit or a kill) and free its stack and capability. */
+long thread_join(struct vrt_thread *t, int *status);
+
+/* End the calling thread (the process ends with its last thread). */
+_Noreturn void thread_exit(int status);
+
+static inline long sys_thread_suspend(uint32_t t)
+{
+	return vr_sys_thread_suspend(t, 0, 0, 0, 0);
+}
+
+static inline long sys_thread_resume(uint32_t t)
+{
+	return vr_sys_thread_resume(t, 0, 0, 0, 0);
+}
+
+static inline long sys_thread_kill(uint32_t t, int status)
+{
+	return vr_sys_thread_kill(t, status, 0, 0, 0);
+}
+
+/* flags: VR_IPC_NONBLOCK, VR_IPC_TIMEOUT (with timeout_ns). */
+static inline long sys_thread_join(uint32_t t, int *status, unsigned flags, uint64_t timeout_ns)
+{
+	return vr_sys_thread_join(t, (long)status, flags, (long)timeout_ns, 0);
+}
+
+static inline long sys_thread_self(void)
+{
+	return vr_sys_thread_self(0, 0, 0, 0, 0);
+}
+
+/* Kill the process p names (DELETE right): it exits with `status`. */
+static inline long sys_kill(uint32_t p, int status)
+{
+	return vr_sys_kill(p, status, 0, 0, 0);
+}
 
 /* Freestanding C subset. */
 void *memcpy(void *dst, const void *src, size_t n);
@@ -362,6 +541,55 @@ static inline long sys_quota_set(uint64_t limit_bytes)
 static inline long sys_quota_info(struct vr_quota_info *out)
 {
 	return vr_sys_quota_info((long)out, 0, 0, 0, 0);
+}
+
+/* A new quota of limit_bytes under the quota capability parent (-1: the
+ * caller's own quota), named by a new capability. spawn puts a child's
+ * quota under it with vr_spawn_caps.flags = VR_SPAWN_QUOTA. */
+static inline long sys_quota_create(long parent, uint64_t limit_bytes)
+{
+	return vr_sys_quota_create(parent, (long)limit_bytes, 0, 0, 0);
+}
+
+static inline long sys_quota_cap_info(uint32_t q, struct vr_quota_info *out)
+{
+	return vr_sys_quota_cap_info(q, (long)out, 0, 0, 0);
+}
+
+static inline long sys_quota_cap_set(uint32_t q, uint64_t limit_bytes)
+{
+	return vr_sys_quota_cap_set(q, (long)limit_bytes, 0, 0, 0);
+}
+
+/* A capability to the capability space (VR_SPACE_CAPS) or address space
+ * (VR_SPACE_ADDR) of the process p names (WRITE on p). */
+static inline long sys_process_space(uint32_t p, unsigned which)
+{
+	return vr_sys_process_space(p, which, 0, 0, 0);
+}
+
+/* Derive a capability from the caller's src into the capability space cs
+ * names (like cap_mint); returns its handle there. */
+static inline long sys_cap_mint_to(uint32_t cs, uint32_t src, uint32_t rights, uint64_t badge,
+				   uint64_t expiry_ns)
+{
+	return vr_sys_cap_mint_to(cs, src, rights, (long)badge, (long)expiry_ns);
+}
+
+static inline long sys_cap_delete_in(uint32_t cs, uint32_t h)
+{
+	return vr_sys_cap_delete_in(cs, h, 0, 0, 0);
+}
+
+/* mem_map / mem_unmap in the address space vs names (process_space). */
+static inline long sys_mem_map_into(uint32_t vs, const struct vr_map_req *req)
+{
+	return vr_sys_mem_map_into(vs, (long)req, 0, 0, 0);
+}
+
+static inline long sys_mem_unmap_from(uint32_t vs, uint64_t slot_offset, uint64_t npages)
+{
+	return vr_sys_mem_unmap_from(vs, (long)slot_offset, (long)npages, 0, 0);
 }
 
 /* An address `off` bytes into the caller's own slot. */

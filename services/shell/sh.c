@@ -67,7 +67,7 @@ static const char *state_name(uint32_t state)
 	static const char *const names[] = {
 		[VR_THREAD_RUNNABLE] = "runnable", [VR_THREAD_RUNNING] = "running",
 		[VR_THREAD_BLOCKED] = "blocked",   [VR_THREAD_SLEEPING] = "sleeping",
-		[VR_THREAD_ZOMBIE] = "zombie",
+		[VR_THREAD_ZOMBIE] = "zombie",     [VR_THREAD_SUSPENDED] = "suspended",
 	};
 
 	if (state >= sizeof(names) / sizeof(names[0]) || !names[state])
@@ -258,21 +258,64 @@ static void report_exit(const char *name, long pid, int status, bool background)
 		printf("sh: %s: exited with status %d\n", name, status);
 }
 
+/* Background jobs: the shell's capabilities to the processes it started
+ * with `&`. The pid is what the user types; the capability is the
+ * authority kill and wait use (the shell can touch nothing else). */
+#define MAX_JOBS 16
+
+static struct job {
+	long pid; /* 0: free */
+	uint32_t cap;
+} jobs[MAX_JOBS];
+
+static bool job_add(long pid, uint32_t cap)
+{
+	for (unsigned i = 0; i < MAX_JOBS; i++) {
+		if (!jobs[i].pid) {
+			jobs[i] = (struct job){ pid, cap };
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct job *job_find(long pid)
+{
+	for (unsigned i = 0; i < MAX_JOBS; i++)
+		if (jobs[i].pid && jobs[i].pid == pid)
+			return &jobs[i];
+	return NULL;
+}
+
+/* The job has been waited for: its capability goes. */
+static void job_done(struct job *j)
+{
+	sys_cap_delete(j->cap);
+	j->pid = 0;
+}
+
 /* wait [PID]: reaps a background child (any, without PID). */
 static int cmd_wait(int argc, char **argv)
 {
 	long pid = -1;
+	struct job *j = NULL;
 	int status = 0;
 
 	if (argc > 2 || (argc == 2 && !vrt_parse_long(argv[1], &pid))) {
 		printf("usage: wait [PID]\n");
 		return 2;
 	}
-	pid = sys_wait(pid, &status);
+	if (argc == 2 && !(j = job_find(pid))) {
+		printf("sh: wait: %ld: no such job\n", pid);
+		return 1;
+	}
+	pid = sys_wait(j ? (long)j->cap : -1, &status);
 	if (pid < 0) {
 		printf("sh: wait: %s\n", vr_strerror(pid));
 		return 1;
 	}
+	if ((j = job_find(pid)))
+		job_done(j);
 	report_exit("process", pid, status, true);
 	return 0;
 }
@@ -281,13 +324,18 @@ static int cmd_wait(int argc, char **argv)
  * shell reports 128 + SIGKILL); `wait` collects it. */
 static int cmd_kill(int argc, char **argv)
 {
+	struct job *j;
 	long pid, r;
 
 	if (argc != 2 || !vrt_parse_long(argv[1], &pid)) {
 		printf("usage: kill PID\n");
 		return 2;
 	}
-	r = vr_sys_kill(pid, 137, 0, 0, 0);
+	if (!(j = job_find(pid))) {
+		printf("sh: kill: %ld: no such job\n", pid);
+		return 1;
+	}
+	r = sys_kill(j->cap, 137);
 	if (r < 0) {
 		printf("sh: kill: %ld: %s\n", pid, vr_strerror(r));
 		return 1;
@@ -296,6 +344,28 @@ static int cmd_kill(int argc, char **argv)
 }
 
 static void run_line_at(int argc, char **argv, bool background, unsigned policy, long prio);
+static void run_program(int argc, char **argv, bool background);
+
+/* The capabilities the next spawn passes on: set by `dev` for its one
+ * program (the device capabilities init gave the shell, abi.h
+ * VR_DEVCAP_*); NULL otherwise, so no other program gets them. */
+static const struct vr_spawn_caps *spawn_caps;
+
+static int cmd_dev(int argc, char **argv)
+{
+	static const struct vr_spawn_caps dev = {
+		.count = 2, .handles = { VR_DEVCAP_IRQ_CONTROL, VR_DEVCAP_IOPORTS }
+	};
+
+	if (argc < 2) {
+		printf("usage: dev CMD [ARGS...]\n");
+		return 1;
+	}
+	spawn_caps = &dev;
+	run_program(argc - 1, argv + 1, false);
+	spawn_caps = NULL;
+	return 0;
+}
 
 static bool parse_policy(const char *s, unsigned *policy)
 {
@@ -351,6 +421,7 @@ static const struct builtin builtins[] = {
 	{ "mem", cmd_mem, "physical memory use" },
 	{ "wait", cmd_wait, "wait [PID]: wait for a background process" },
 	{ "kill", cmd_kill, "kill PID: terminate a background process" },
+	{ "dev", cmd_dev, "dev CMD...: run CMD with the IRQ-control and I/O-port capabilities" },
 	{ "poweroff", cmd_poweroff, "turn the machine off" },
 	{ "exit", cmd_exit, "exit [STATUS]: leave the shell (init starts a new one)" },
 	{ NULL, NULL, NULL },
@@ -377,7 +448,7 @@ static void run_program(int argc, char **argv, bool background)
 	char path[VR_PATH_MAX], args[VR_ARGS_MAX];
 	size_t len = 0;
 	int status = 0;
-	long pid;
+	long child, pid;
 
 	if ((size_t)snprintf(path, sizeof(path), strchr(argv[0], '/') ? "%s" : "bin/%s", argv[0]) >=
 	    sizeof(path)) {
@@ -391,20 +462,27 @@ static void run_program(int argc, char **argv, bool background)
 		printf("sh: %s: %s\n", argv[0], vr_strerror(VR_E2BIG));
 		return;
 	}
-	pid = sys_spawn(path, strlen(path), args, len);
-	if (pid == VR_ENOENT) {
+	child = spawn_caps ? sys_spawn_caps(path, strlen(path), args, len, spawn_caps)
+			   : sys_spawn(path, strlen(path), args, len);
+	if (child == VR_ENOENT) {
 		printf("sh: %s: command not found\n", argv[0]);
 		return;
 	}
-	if (pid < 0) {
-		printf("sh: %s: %s\n", argv[0], vr_strerror(pid));
+	if (child < 0) {
+		printf("sh: %s: %s\n", argv[0], vr_strerror(child));
 		return;
 	}
-	if (background) {
+	pid = process_pid((uint32_t)child);
+	if (background && job_add(pid, (uint32_t)child)) {
 		printf("[%ld]\n", pid);
 		return;
 	}
-	pid = sys_wait(pid, &status);
+	if (background) {
+		printf("sh: %s: more than %d background jobs; killed\n", argv[0], MAX_JOBS);
+		sys_kill((uint32_t)child, 137);
+	}
+	pid = sys_wait(child, &status);
+	sys_cap_delete((uint32_t)child);
 	if (pid < 0)
 		printf("sh: %s: wait: %s\n", argv[0], vr_strerror(pid));
 	else

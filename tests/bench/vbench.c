@@ -47,7 +47,7 @@ static void bench_spawn_exit(long n)
 	for (long i = 0; i < n; i++) {
 		int status;
 		long pid = spawn("bin/true", "true");
-		if (pid < 0 || sys_wait(pid, &status) != pid || status != 0) {
+		if (pid < 0 || wait_child(pid, &status) != 0 || status != 0) {
 			printf("vbench: spawn of bin/true failed: %s\n", vr_strerror(pid));
 			return;
 		}
@@ -74,7 +74,77 @@ static void bench_ipc_round_trip(long n)
 		sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_ECHO, 0, 0), 0);
 	report("ipc_call_reply", n, sys_clock() - t0, rdtsc() - c0);
 	sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_QUIT, 0, 0), 0);
-	sys_wait(pid, &status);
+	wait_child(pid, &status);
+	sys_cap_delete((uint32_t)ep);
+}
+
+/* The same with 4 words each way, in the IPC buffer (bin/ipcsrv echoes
+ * them) or in registers (bin/ipcsrv short, short calls both sides). The
+ * client writes the words and reads the reply's in each iteration. */
+static long start_ipcsrv(const char *args, long *ep)
+{
+	struct vr_spawn_caps sc = { .count = 1 };
+	long pid;
+
+	*ep = sys_endpoint_create();
+	sc.handles[0] = (uint32_t)*ep;
+	pid = sys_spawn_caps("bin/ipcsrv", 10, args, strlen(args), &sc);
+	if (*ep < 0 || pid < 0)
+		printf("vbench: cannot start bin/ipcsrv: %s\n", vr_strerror(*ep < 0 ? *ep : pid));
+	return *ep < 0 ? *ep : pid;
+}
+
+static void bench_ipc_words_buffer(long n)
+{
+	struct vr_ipc_buffer *b = ipc_buffer();
+	uint64_t check = 0;
+	long ep, pid = start_ipcsrv("ipcsrv", &ep);
+	int status;
+
+	if (pid < 0)
+		return;
+	sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_ECHO, 0, 0), 0); /* warm up */
+	uint64_t t0 = sys_clock(), c0 = rdtsc();
+	for (long i = 0; i < n; i++) {
+		b->words[0] = (uint64_t)i;
+		b->words[1] = 1;
+		b->words[2] = 2;
+		b->words[3] = 3;
+		sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_ECHO, 4, 0), 0);
+		check += b->words[0] + b->words[1] + b->words[2] + b->words[3];
+	}
+	report(check == (uint64_t)n * (n - 1) / 2 + 6 * (uint64_t)n ? "ipc_call_reply_4w_buffer"
+								    : "ipc_4w_buffer_FAILED",
+	       n, sys_clock() - t0, rdtsc() - c0);
+	sys_ipc_call((uint32_t)ep, VR_MSG_TAG(IPC_QUIT, 0, 0), 0);
+	wait_child((uint32_t)pid, &status);
+	sys_cap_delete((uint32_t)ep);
+}
+
+static void bench_ipc_words_regs(long n, unsigned words)
+{
+	uint64_t w[VR_MSG_REGS] = { 0, 1, 2, 3 }, out[VR_MSG_REGS] = { 0 }, check = 0, want = 0;
+	long ep, pid = start_ipcsrv("ipcsrv short", &ep);
+	int status;
+
+	if (pid < 0)
+		return;
+	for (unsigned k = 1; k < words; k++)
+		want += k * (uint64_t)n;
+	want += words ? (uint64_t)n * (n - 1) / 2 : 0;
+	vr_call_short((uint32_t)ep, VR_MSG_TAG(IPC_ECHO, 0, 0), NULL, NULL, 0, 0); /* warm up */
+	uint64_t t0 = sys_clock(), c0 = rdtsc();
+	for (long i = 0; i < n; i++) {
+		w[0] = (uint64_t)i;
+		vr_call_short((uint32_t)ep, VR_MSG_TAG(IPC_ECHO, words, 0), w, out, 0, 0);
+		check += out[0] + out[1] + out[2] + out[3];
+	}
+	report(check != want          ? "ipc_regs_FAILED"
+	       : words == VR_MSG_REGS ? "ipc_call_reply_4w_regs"
+				      : "ipc_call_reply_0w_regs",
+	       n, sys_clock() - t0, rdtsc() - c0);
+	vr_call_short((uint32_t)ep, VR_MSG_TAG(IPC_QUIT, 0, 0), NULL, NULL, 0, 0);
+	wait_child((uint32_t)pid, &status);
 	sys_cap_delete((uint32_t)ep);
 }
 
@@ -102,10 +172,51 @@ static void bench_notify_ping_pong(long n)
 	}
 	report("notify_ping_pong", n, sys_clock() - t0, rdtsc() - c0);
 	sys_notify_signal((uint32_t)ping, IPC_PONG_QUIT);
-	sys_wait(pid, &status);
+	wait_child(pid, &status);
 	sys_cap_delete((uint32_t)ep);
 	sys_cap_delete((uint32_t)ping);
 	sys_cap_delete((uint32_t)pongn);
+}
+
+/* ---- Threads (docs/scheduling.md) ---- */
+
+static long thread_ping, thread_pong;
+
+static int pong_thread(void *arg)
+{
+	for (;;) {
+		long bits = sys_notify_wait((uint32_t)thread_ping, 0);
+		if (bits < 0 || bits & IPC_PONG_QUIT)
+			return 0;
+		sys_notify_signal((uint32_t)thread_pong, 1);
+	}
+	(void)arg;
+}
+
+/* Two threads of one process ping-pong through two notifications: one
+ * iteration is two thread switches (Linux: the futex ping-pong between two
+ * threads). */
+static void bench_thread_switch(long n)
+{
+	struct vrt_thread *t;
+	int status;
+
+	thread_ping = sys_notification_create();
+	thread_pong = sys_notification_create();
+	if (thread_ping < 0 || thread_pong < 0 || thread_start(&t, pong_thread, NULL) < 0) {
+		printf("vbench: cannot start a thread\n");
+		return;
+	}
+	uint64_t t0 = sys_clock(), c0 = rdtsc();
+	for (long i = 0; i < n; i++) {
+		sys_notify_signal((uint32_t)thread_ping, 1);
+		sys_notify_wait((uint32_t)thread_pong, 0);
+	}
+	report("thread_ping_pong", n, sys_clock() - t0, rdtsc() - c0);
+	sys_notify_signal((uint32_t)thread_ping, IPC_PONG_QUIT);
+	thread_join(t, &status);
+	sys_cap_delete((uint32_t)thread_ping);
+	sys_cap_delete((uint32_t)thread_pong);
 }
 
 /* ---- Memory faults (docs/memory.md): only the touching loop is timed ---- */
@@ -221,10 +332,36 @@ static void bench_channel(long n)
 			batch[i].check = ~(batch[i].seq = (uint64_t)(sent + i));
 		channel_send(&ch, batch, 32);
 	}
-	sys_wait(pid, &status);
+	wait_child(pid, &status);
 	report(status == 0 ? "channel_entry_batch32" : "channel_FAILED", n, sys_clock() - t0,
 	       rdtsc() - c0);
 	channel_close(&ch);
+}
+
+/* Fresh zeroed 2 MiB made usable and written once per 4 KiB page, n
+ * times: a 2 MiB-page object (zeroed at creation, one fault installs one
+ * 2 MiB leaf) against a demand-zero object (512 faults, each zeroing and
+ * mapping a 4 KiB page). Timed: create, map, the 512 writes; per 2 MiB. */
+static void bench_2m_touch(long n, bool huge)
+{
+	volatile char *p = (volatile char *)(uintptr_t)(vrt_start_info->slot_base + FAULT_VA_OFF);
+	const char *name = huge ? "huge_2m_touch" : "demand_zero_2m_touch";
+	uint64_t t0 = sys_clock(), c0 = rdtsc();
+
+	for (long i = 0; i < n; i++) {
+		long h = huge ? vr_sys_mem_create_huge(FAULT_BATCH, (long)VR_MEM_PAGE_2M, 0, 0, 0)
+			      : sys_mem_create(FAULT_BATCH);
+		if (h < 0 || sys_mem_map((uint32_t)h, (void *)p, 0, FAULT_BATCH,
+					 VR_PROT_READ | VR_PROT_WRITE)) {
+			printf("vbench: %s: %s\n", name, vr_strerror(h < 0 ? h : VR_EINVAL));
+			return;
+		}
+		for (long k = 0; k < FAULT_BATCH; k++)
+			p[k * VR_PAGE_SIZE] = 1;
+		sys_mem_unmap((void *)p, FAULT_BATCH);
+		sys_cap_delete((uint32_t)h);
+	}
+	report(name, n, sys_clock() - t0, rdtsc() - c0);
 }
 
 int main(int argc, char **argv)
@@ -241,10 +378,16 @@ int main(int argc, char **argv)
 	}
 	bench_null_syscall(n);
 	bench_ipc_round_trip(n);
+	bench_ipc_words_buffer(n);
+	bench_ipc_words_regs(n, 0);
+	bench_ipc_words_regs(n, VR_MSG_REGS);
 	bench_notify_ping_pong(n);
+	bench_thread_switch(n);
 	bench_channel(n * 10);
 	bench_spawn_exit(n / 1000 > 0 ? n / 1000 : 1);
 	bench_demand_zero_fault(n / 100 > 0 ? n / 100 : 1);
 	bench_cow_fault(n / 100 > 0 ? n / 100 : 1);
+	bench_2m_touch(n / 1000 > 0 ? n / 1000 : 1, true);
+	bench_2m_touch(n / 1000 > 0 ? n / 1000 : 1, false);
 	return 0;
 }

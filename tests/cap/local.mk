@@ -11,3 +11,16 @@ tests_cap_test_cap_LDADD = $(CMOCKA_LIBS)
 
 TESTS += tests/cap/test-cap tests/cap/fuzz-smoke-cap.sh
 EXTRA_DIST += tests/cap/README.md tests/cap/fuzz-smoke-cap.sh
+
+# captest: capability object types from user space (quotas, process
+# rights), in both builds (tests/system/cap-sim.sh, cap-qemu.sh).
+noinst_PROGRAMS += tests/cap/captest
+tests_cap_captest_SOURCES = tests/cap/captest.c
+tests_cap_captest_CPPFLAGS = $(USER_CPPFLAGS)
+tests_cap_captest_CFLAGS = $(USER_CFLAGS)
+tests_cap_captest_LDFLAGS = $(USER_LINKFLAGS)
+tests_cap_captest_LDADD = $(USER_LIBS)
+INITRAMFS_FILES += tests/cap/captest
+
+TESTS += tests/system/cap-sim.sh tests/system/cap-qemu.sh
+EXTRA_DIST += tests/system/cap-sim.sh tests/system/cap-qemu.sh

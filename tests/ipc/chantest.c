@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 		}
 		sent += k;
 	}
-	sys_wait(pid, &status);
+	wait_child(pid, &status);
 	printf("chantest: %ld entries, seed %ld, producer waited %lu times, consumer %s\n", n, seed,
 	       (unsigned long)ch.sleeps, status == 0 ? "ok" : "FAILED");
 	channel_close(&ch);

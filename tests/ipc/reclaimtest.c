@@ -43,7 +43,7 @@ static void reap(long pid, int want)
 {
 	int status = -1;
 
-	check(sys_wait(pid, &status) == pid, "wait", pid);
+	check(wait_child(pid, &status) == 0, "wait", pid);
 	check(status == want, "exit status", status);
 }
 

@@ -11,3 +11,8 @@ INITRAMFS_FILES += tests/mem/memtest
 
 TESTS += tests/system/mem-sim.sh tests/system/mem-qemu.sh
 EXTRA_DIST += tests/system/mem-sim.sh tests/system/mem-qemu.sh docs/memory.md
+
+# A 1 GiB object (huge pages) needs more RAM than the default machine:
+# veridian-sim with --memory 2304M, QEMU with -m 2304M and two CPU models.
+TESTS += tests/mem/mem-huge-sim.sh tests/mem/mem-huge-qemu.sh
+EXTRA_DIST += tests/mem/mem-huge-sim.sh tests/mem/mem-huge-qemu.sh

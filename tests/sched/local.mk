@@ -20,3 +20,16 @@ INITRAMFS_FILES += tests/sched/schedtest
 TESTS += tests/system/sched-sim.sh tests/system/sched-qemu.sh
 EXTRA_DIST += tests/system/sched-sim.sh tests/system/sched-qemu.sh
 EXTRA_DIST += docs/scheduling.md
+
+# threadtest: threads, TLS, suspend/resume/kill/join and reclaim of
+# processes with threads (tests/system/threads-sim.sh, threads-qemu.sh).
+noinst_PROGRAMS += tests/sched/threadtest
+tests_sched_threadtest_SOURCES = tests/sched/threadtest.c
+tests_sched_threadtest_CPPFLAGS = $(USER_CPPFLAGS)
+tests_sched_threadtest_CFLAGS = $(USER_CFLAGS)
+tests_sched_threadtest_LDFLAGS = $(USER_LINKFLAGS)
+tests_sched_threadtest_LDADD = $(USER_LIBS)
+INITRAMFS_FILES += tests/sched/threadtest
+
+TESTS += tests/system/threads-sim.sh tests/system/threads-qemu.sh
+EXTRA_DIST += tests/system/threads-sim.sh tests/system/threads-qemu.sh

@@ -98,23 +98,25 @@ static void start_pair(long ep, unsigned p1, int q1, unsigned p2, int q2, long *
 	*b = sys_spawn_caps("bin/schedtest", 13, "schedtest spin 300", 18, &sc);
 	CHECK_OK(*a);
 	CHECK_OK(*b);
-	CHECK_OK(sys_sched_set(*a, p1, q1));
-	CHECK_OK(sys_sched_set(*b, p2, q2));
+	CHECK_OK(sys_sched_set(process_pid((uint32_t)*a), p1, q1));
+	CHECK_OK(sys_sched_set(process_pid((uint32_t)*b), p2, q2));
 }
 
-/* The order in which the two spinners finished: the caller waits in recv
- * at FIFO 90, so each spinner's send is taken the moment it is made (a
- * queue of senders would be ordered by priority, not by time). */
-static void finish_order(long ep, long *first, long *second)
+/* The order in which the two spinners a and b finished (as their process
+ * handles): the caller waits in recv at FIFO 90, so each spinner's send
+ * (of its pid) is taken the moment it is made (a queue of senders would be
+ * ordered by priority, not by time). */
+static void finish_order(long ep, long a, long b, long *first, long *second)
 {
+	long pid_a = process_pid((uint32_t)a);
 	int status;
 
 	CHECK_OK(sys_sched_set(0, VR_SCHED_FIFO, 90));
-	*first = VR_MSG_LABEL(sys_ipc_recv((uint32_t)ep, 0));
-	*second = VR_MSG_LABEL(sys_ipc_recv((uint32_t)ep, 0));
+	*first = (long)VR_MSG_LABEL(sys_ipc_recv((uint32_t)ep, 0)) == pid_a ? a : b;
+	*second = (long)VR_MSG_LABEL(sys_ipc_recv((uint32_t)ep, 0)) == pid_a ? a : b;
 	CHECK_OK(sys_sched_set(0, VR_SCHED_FAIR, 0));
-	CHECK_OK(sys_wait(*first, &status));
-	CHECK_OK(sys_wait(*second, &status));
+	CHECK_OK(wait_child((uint32_t)a, &status));
+	CHECK_OK(wait_child((uint32_t)b, &status));
 }
 
 /* Finishing order shows who had the CPU. */
@@ -125,30 +127,30 @@ static void test_classes(void)
 	CHECK_OK(ep);
 	/* an idle-class spinner started first still finishes last */
 	start_pair(ep, VR_SCHED_IDLE, 0, VR_SCHED_FAIR, 0, &a, &b);
-	finish_order(ep, &first, &second);
+	finish_order(ep, a, b, &first, &second);
 	CHECK_EQ(first, b);
 	CHECK_EQ(second, a);
 	/* a real-time spinner runs to its end before a fair one started before it */
 	start_pair(ep, VR_SCHED_FAIR, 0, VR_SCHED_FIFO, 10, &a, &b);
-	finish_order(ep, &first, &second);
+	finish_order(ep, a, b, &first, &second);
 	CHECK_EQ(first, b);
 	CHECK_EQ(second, a);
 	/* the higher real-time priority first */
 	start_pair(ep, VR_SCHED_RR, 5, VR_SCHED_RR, 6, &a, &b);
-	finish_order(ep, &first, &second);
+	finish_order(ep, a, b, &first, &second);
 	CHECK_EQ(first, b);
 	CHECK_EQ(second, a);
 	if (exact) {
 		/* equal RR priorities take turns: the first started finishes
 		 * first (in real time a slice may end anywhere: either order) */
 		start_pair(ep, VR_SCHED_RR, 7, VR_SCHED_RR, 7, &a, &b);
-		finish_order(ep, &first, &second);
+		finish_order(ep, a, b, &first, &second);
 		CHECK_EQ(first, a);
 		CHECK_EQ(second, b);
 		/* fair and batch share a queue: in virtual time (no CPU time
 		 * passes between yields) they take turns too */
 		start_pair(ep, VR_SCHED_BATCH, 0, VR_SCHED_FAIR, 0, &a, &b);
-		finish_order(ep, &first, &second);
+		finish_order(ep, a, b, &first, &second);
 		CHECK_EQ(first, a);
 		CHECK_EQ(second, b);
 	}
@@ -182,7 +184,7 @@ static void test_timeouts(void)
 	t0 = sys_clock();
 	CHECK_EQ(sys_ipc_call_timeout((uint32_t)ep, VR_MSG_TAG(1, 0, 0), 4 * MS), VR_ETIMEDOUT);
 	CHECK_TIME(sys_clock() - t0, 4 * MS);
-	CHECK_EQ(sys_wait(pid, &status), pid);
+	CHECK_OK(wait_child(pid, &status));
 	CHECK_EQ(status, 0);
 	CHECK_OK(sys_cap_delete((uint32_t)ep));
 	CHECK_OK(sys_cap_delete((uint32_t)n));
@@ -243,19 +245,20 @@ static void test_inheritance(void)
 	 * in real time under emulation */
 	srv = spawn_at(VR_SCHED_FAIR, 10, exact ? "schedtest pisrv 10" : "schedtest pisrv 300", ep);
 	sys_sleep(MS); /* the server reaches its recv */
-	expect_eff(srv, VR_SCHED_FAIR, 10, __LINE__);
+	expect_eff(process_pid((uint32_t)srv), VR_SCHED_FAIR, 10, __LINE__);
 	c30 = spawn_at(VR_SCHED_FIFO, 30, "schedtest picall 1", ep);
 	/* c30 ran at once, called; the server holds its call, asleep */
-	expect_eff(srv, VR_SCHED_FIFO, 30, __LINE__);
+	expect_eff(process_pid((uint32_t)srv), VR_SCHED_FIFO, 30, __LINE__);
 	c40 = spawn_at(VR_SCHED_FIFO, 40, "schedtest picall 1", ep);
-	expect_eff(srv, VR_SCHED_FIFO, 40, __LINE__); /* c40 is queued on the endpoint */
-	CHECK_EQ(sys_wait(c30, &status), c30);
+	expect_eff(process_pid((uint32_t)srv), VR_SCHED_FIFO, 40,
+		   __LINE__); /* c40 is queued on the endpoint */
+	CHECK_OK(wait_child(c30, &status));
 	CHECK_EQ(status, 0);
-	CHECK_EQ(sys_wait(c40, &status), c40);
+	CHECK_OK(wait_child(c40, &status));
 	CHECK_EQ(status, 0);
-	expect_eff(srv, VR_SCHED_FAIR, 10, __LINE__);
+	expect_eff(process_pid((uint32_t)srv), VR_SCHED_FAIR, 10, __LINE__);
 	CHECK_OK(sys_ipc_call((uint32_t)ep, VR_MSG_TAG(2, 0, 0), 0) == VR_ECLOSED ? 0 : -1);
-	CHECK_EQ(sys_wait(srv, &status), srv);
+	CHECK_OK(wait_child(srv, &status));
 	CHECK_OK(sys_cap_delete((uint32_t)ep));
 }
 

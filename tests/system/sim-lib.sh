@@ -13,8 +13,9 @@ run_sim() {
 	name=$1
 	shift
 	status=0
-	timeout 60 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null || status=$?
-	[ "$status" -ne 124 ] || fail "$name: timed out (60 s)"
+	timeout "${SIM_TIMEOUT:-60}" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null ||
+		status=$?
+	[ "$status" -ne 124 ] || fail "$name: timed out (${SIM_TIMEOUT:-60} s)"
 }
 
 # expect_status NAME WANT

@@ -153,6 +153,11 @@ void hal_set_kernel_stack(uintptr_t top)
 	(void)top;
 }
 
+void hal_set_user_tls(uintptr_t base)
+{
+	(void)base;
+}
+
 /* Links PML4 entry 0 to a fake kernel mapping: one supervisor page at
  * FAKE_KERNEL_VA, so tests can check that user copies refuse it. The tables
  * sit in the reserved frames and are shared by every space. */

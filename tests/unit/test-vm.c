@@ -6,8 +6,8 @@
 
 #include "tests/unit/unit.h"
 
-#define RAM_BYTES (4u << 20)
-#define UVA VR_SLOT_BASE /* a user address in PML4 entry 64 */
+#define RAM_BYTES (8u << 20) /* room for an aligned 2 MiB block */
+#define UVA VR_SLOT_BASE     /* a user address in PML4 entry 64 */
 
 static struct vm_space vs;
 static uint64_t free_at_start;
@@ -18,6 +18,7 @@ static int setup(void **state)
 	if (!unit_boot_ram(RAM_BYTES))
 		return -1;
 	free_at_start = unit_free_pages();
+	vm_set_page_sizes(false); /* tests of 1 GiB leaves turn them on */
 	if (vm_space_init(&vs) != VR_OK)
 		return -1;
 	fake_hal_reset_records();
@@ -490,6 +491,233 @@ static void test_shootdown(void **state)
 	assert_panics(vm_tlb_shootdown(2, vs.pml4_pa, UVA, PAGE_SIZE));
 }
 
+/* ---- Huge leaves ---- */
+
+#define GIB_PA 0x40000000ull /* a 1 GiB-aligned frame address: never touched */
+
+/* A 2 MiB leaf: one PDE with PS, found by every lookup inside it as the
+ * 4 KiB frame at the right offset; the kernel's copies go through it. */
+static void test_huge_install_walk(void **state)
+{
+	uint64_t pa = pmm_alloc(512, 512), size = 0, pte;
+	char buf[16] = "across", out[16];
+
+	(void)state;
+	assert_true(pa && IS_ALIGNED(pa, VM_SIZE_2M));
+	fake_hal.invalidations = 0;
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, pa, VM_SIZE_2M, VM_READ | VM_WRITE), VR_OK);
+	assert_int_equal(fake_hal.invalidations, 1);
+	assert_int_equal(fake_hal.last_inval_va, UVA);
+	assert_int_equal(fake_hal.last_inval_len, VM_SIZE_2M);
+	assert_int_equal(vs.table_pages, 2); /* PDPT and PD: no page table */
+	assert_int_equal(vs.mapped_pages, 512);
+	assert_int_equal(vs.leaves_2m, 1);
+	assert_int_equal(vm_huge_leaves_total(VM_SIZE_2M), 1);
+	pte = vm_lookup_size(&vs, UVA + 5 * PAGE_SIZE + 17, &size);
+	assert_int_equal(size, VM_SIZE_2M);
+	assert_int_equal(pte & PTE_ADDR_MASK, pa + 5 * PAGE_SIZE);
+	assert_true((pte & (PTE_P | PTE_U | PTE_W | PTE_PS | PTE_NX)) ==
+		    (PTE_P | PTE_U | PTE_W | PTE_PS | PTE_NX));
+	assert_int_equal(vm_lookup(&vs, UVA + VM_SIZE_2M), 0);
+	/* a copy across two 4 KiB pages inside the leaf lands in the frames */
+	assert_int_equal(vm_copy_to_user(&vs, UVA + PAGE_SIZE - 3, buf, sizeof(buf)), VR_OK);
+	assert_memory_equal((char *)phys_to_virt(pa) + PAGE_SIZE - 3, buf, sizeof(buf));
+	assert_int_equal(vm_copy_from_user(&vs, out, UVA + PAGE_SIZE - 3, sizeof(out)), VR_OK);
+	assert_memory_equal(out, buf, sizeof(buf));
+	assert_true(vm_user_range_ok(&vs, UVA, VM_SIZE_2M, true));
+	assert_true(vm_space_check(&vs));
+	/* vm_unmap anywhere inside removes the whole leaf; the frames stay */
+	assert_int_equal(vm_unmap(&vs, UVA + 100 * PAGE_SIZE), VR_OK);
+	assert_int_equal(vs.mapped_pages, 0);
+	assert_int_equal(vs.leaves_2m, 0);
+	assert_int_equal(vm_huge_leaves_total(VM_SIZE_2M), 0);
+	assert_true(vm_space_check(&vs));
+	pmm_free(pa, 512);
+}
+
+static void test_huge_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA + PAGE_SIZE, GIB_PA, VM_SIZE_2M, VM_READ),
+			 VR_EINVAL);
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, GIB_PA + PAGE_SIZE, VM_SIZE_2M, VM_READ),
+			 VR_EINVAL);
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, GIB_PA, PAGE_SIZE, VM_READ), VR_EINVAL);
+	assert_int_equal(vm_set_huge_leaf(&vs, FAKE_KERNEL_VA & ~(VM_SIZE_2M - 1), GIB_PA,
+					  VM_SIZE_2M, VM_READ),
+			 VR_EINVAL);
+	/* 1 GiB leaves only where the MMU has them */
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, GIB_PA, VM_SIZE_1G, VM_READ), VR_EINVAL);
+	assert_false(vm_page_sizes() & VM_SIZE_1G);
+	assert_int_equal(vm_split(&vs, UVA), VR_ENOENT); /* nothing there */
+	assert_int_equal(vs.table_pages, 0);
+	assert_true(vm_space_check(&vs));
+}
+
+/* Split: 2 MiB -> 512 x 4 KiB with the same frames and bits, and the
+ * leaf's range invalidated; a 4 KiB leaf cannot be split. */
+static void test_huge_split_2m(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, GIB_PA, VM_SIZE_2M, VM_READ | VM_EXEC), VR_OK);
+	fake_hal.invalidations = 0;
+	assert_int_equal(vm_split(&vs, UVA + 77 * PAGE_SIZE), VR_OK);
+	assert_int_equal(fake_hal.invalidations, 1);
+	assert_int_equal(fake_hal.last_inval_len, VM_SIZE_2M);
+	assert_int_equal(vs.table_pages, 3);
+	assert_int_equal(vs.leaves_2m, 0);
+	assert_int_equal(vs.mapped_pages, 512);
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t size, pte = vm_lookup_size(&vs, UVA + i * PAGE_SIZE, &size);
+		assert_int_equal(size, PAGE_SIZE);
+		assert_int_equal(pte & PTE_ADDR_MASK, GIB_PA + i * PAGE_SIZE);
+		assert_int_equal(pte & (PTE_P | PTE_U | PTE_W | PTE_NX | PTE_PS), PTE_P | PTE_U);
+	}
+	assert_int_equal(vm_split(&vs, UVA), VR_ENOENT);
+	assert_true(vm_space_check(&vs));
+}
+
+/* With 1 GiB pages: install, split into 2 MiB leaves, split one of those. */
+static void test_huge_split_1g(void **state)
+{
+	(void)state;
+	vm_set_page_sizes(true);
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, GIB_PA, VM_SIZE_1G, VM_READ | VM_WRITE), VR_OK);
+	assert_int_equal(vs.table_pages, 1); /* the PDPT only */
+	assert_int_equal(vs.leaves_1g, 1);
+	assert_int_equal(vs.mapped_pages, VM_SIZE_1G / PAGE_SIZE);
+	assert_int_equal(vm_lookup(&vs, UVA + VM_SIZE_1G - 1) & PTE_ADDR_MASK,
+			 GIB_PA + VM_SIZE_1G - PAGE_SIZE);
+	assert_true(vm_space_check(&vs));
+	assert_int_equal(vm_split(&vs, UVA + (300ull << 20)), VR_OK);
+	assert_int_equal(vs.leaves_1g, 0);
+	assert_int_equal(vs.leaves_2m, 512);
+	assert_int_equal(vs.table_pages, 2);
+	assert_int_equal(vm_split(&vs, UVA + (300ull << 20)), VR_OK); /* that 2 MiB leaf */
+	assert_int_equal(vs.leaves_2m, 511);
+	assert_int_equal(vs.table_pages, 3);
+	assert_int_equal(vs.mapped_pages, VM_SIZE_1G / PAGE_SIZE);
+	assert_int_equal(vm_lookup(&vs, UVA + (300ull << 20) + 5 * PAGE_SIZE) & PTE_ADDR_MASK,
+			 GIB_PA + (300ull << 20) + 5 * PAGE_SIZE);
+	assert_true(vm_space_check(&vs));
+	/* the check refuses a 1 GiB leaf once the MMU is said to lack them */
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA + VM_SIZE_1G, GIB_PA, VM_SIZE_1G, VM_READ),
+			 VR_OK);
+	vm_set_page_sizes(false);
+	assert_false(vm_space_check(&vs));
+	vm_set_page_sizes(true);
+	assert_true(vm_space_check(&vs));
+}
+
+/* A huge leaf installed over 4 KiB leaves frees their page table. */
+static void test_huge_collapse(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(
+			vm_set_leaf(&vs, UVA + i * 9 * PAGE_SIZE, GIB_PA + i * PAGE_SIZE, VM_READ),
+			VR_OK);
+	assert_int_equal(vs.table_pages, 3);
+	assert_int_equal(vs.mapped_pages, 4);
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, GIB_PA, VM_SIZE_2M, VM_READ), VR_OK);
+	assert_int_equal(vs.table_pages, 2);
+	assert_int_equal(vs.mapped_pages, 512);
+	/* and a huge leaf replaces a huge leaf */
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, GIB_PA + VM_SIZE_2M, VM_SIZE_2M, VM_READ),
+			 VR_OK);
+	assert_int_equal(vs.leaves_2m, 1);
+	assert_int_equal(vm_lookup(&vs, UVA) & PTE_ADDR_MASK, GIB_PA + VM_SIZE_2M);
+	assert_true(vm_space_check(&vs));
+	/* an owned 4 KiB leaf under it is a kernel bug */
+	assert_int_equal(vm_map_anon(&vs, UVA + VM_SIZE_2M, 1, VM_READ), VR_OK);
+	assert_panics(vm_set_huge_leaf(&vs, UVA + VM_SIZE_2M, GIB_PA, VM_SIZE_2M, VM_READ));
+}
+
+/* vm_unmap_range cuts a huge leaf at its edges: what lies outside stays
+ * mapped (split), what lies inside goes. */
+static void test_unmap_range_splits(void **state)
+{
+	(void)state;
+	vm_set_page_sizes(true);
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, GIB_PA, VM_SIZE_2M, VM_READ), VR_OK);
+	vm_unmap_range(&vs, UVA + 10 * PAGE_SIZE, 3 * PAGE_SIZE);
+	assert_int_equal(vs.mapped_pages, 509);
+	assert_int_equal(vs.leaves_2m, 0);
+	assert_int_equal(vm_lookup(&vs, UVA + 9 * PAGE_SIZE) & PTE_ADDR_MASK,
+			 GIB_PA + 9 * PAGE_SIZE);
+	assert_int_equal(vm_lookup(&vs, UVA + 10 * PAGE_SIZE), 0);
+	assert_int_equal(vm_lookup(&vs, UVA + 12 * PAGE_SIZE), 0);
+	assert_int_equal(vm_lookup(&vs, UVA + 13 * PAGE_SIZE) & PTE_ADDR_MASK,
+			 GIB_PA + 13 * PAGE_SIZE);
+	assert_true(vm_space_check(&vs));
+	/* one page out of a 1 GiB leaf: 511 2 MiB leaves and 511 4 KiB leaves remain */
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA + VM_SIZE_1G, GIB_PA, VM_SIZE_1G, VM_READ),
+			 VR_OK);
+	vm_unmap_range(&vs, UVA + VM_SIZE_1G + (7ull << 21) + PAGE_SIZE, PAGE_SIZE);
+	assert_int_equal(vs.leaves_1g, 0);
+	assert_int_equal(vs.leaves_2m, 511);
+	assert_int_equal(vs.mapped_pages, 509 + VM_SIZE_1G / PAGE_SIZE - 1);
+	assert_true(vm_space_check(&vs));
+	/* a range holding whole leaves and absent tables */
+	vm_unmap_range(&vs, UVA, 2 * VM_SIZE_1G);
+	assert_int_equal(vs.mapped_pages, 0);
+	assert_int_equal(vs.leaves_2m, 0);
+	assert_true(vm_space_check(&vs));
+}
+
+/* With no frame for the split table, breaking a huge leaf drops it whole
+ * (its object faults it back); clearing W works at any size. */
+static void test_break_enomem_and_clear_write(void **state)
+{
+	uint64_t *frames = calloc(free_at_start, sizeof(*frames)), pa;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(frames);
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, GIB_PA, VM_SIZE_2M, VM_READ | VM_WRITE), VR_OK);
+	assert_int_equal(vm_leaf_clear_write(&vs, UVA + 3 * PAGE_SIZE), VR_OK);
+	assert_false(vm_lookup(&vs, UVA) & PTE_W);
+	assert_int_equal(vs.leaves_2m, 1);
+	assert_int_equal(vm_leaf_clear_write(&vs, UVA + VM_SIZE_2M), VR_ENOENT);
+	while ((pa = pmm_alloc(1, 1)) != 0)
+		frames[n++] = pa;
+	assert_int_equal(vm_split(&vs, UVA), VR_ENOMEM);
+	assert_int_equal(vs.leaves_2m, 1);
+	vm_break(&vs, UVA); /* at the leaf's start: nothing to do */
+	assert_int_equal(vs.leaves_2m, 1);
+	vm_break(&vs, UVA + PAGE_SIZE);
+	assert_int_equal(vs.leaves_2m, 0);
+	assert_int_equal(vs.mapped_pages, 0);
+	assert_true(vm_space_check(&vs));
+	while (n)
+		pmm_free(frames[--n], 1);
+	free(frames);
+}
+
+/* The checker sees a huge leaf that is owned, misaligned or not user. */
+static void test_check_huge_corruption(void **state)
+{
+	uint64_t *pde;
+
+	(void)state;
+	assert_int_equal(vm_set_huge_leaf(&vs, UVA, GIB_PA, VM_SIZE_2M, VM_READ), VR_OK);
+	pde = entry_at(&vs, UVA, 1, false);
+	assert_non_null(pde);
+	*pde |= PTE_OWNED;
+	assert_false(vm_space_check(&vs));
+	*pde &= ~PTE_OWNED;
+	*pde += PAGE_SIZE;
+	assert_false(vm_space_check(&vs));
+	*pde -= PAGE_SIZE;
+	*pde &= ~PTE_U;
+	assert_false(vm_space_check(&vs));
+	*pde |= PTE_U;
+	vs.leaves_2m++;
+	assert_false(vm_space_check(&vs));
+	vs.leaves_2m--;
+	assert_true(vm_space_check(&vs));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static const struct CMUnitTest tests[] = {
@@ -510,6 +738,14 @@ static const struct CMUnitTest tests[] = {
 	T(test_set_leaf),
 	T(test_copy_resolves),
 	T(test_shootdown),
+	T(test_huge_install_walk),
+	T(test_huge_errors),
+	T(test_huge_split_2m),
+	T(test_huge_split_1g),
+	T(test_huge_collapse),
+	T(test_unmap_range_splits),
+	T(test_break_enomem_and_clear_write),
+	T(test_check_huge_corruption),
 };
 
 UNIT_MAIN("vm", tests, NULL, NULL)

@@ -12,7 +12,8 @@
  *     long trap(long nr, long a0, long a1, long a2, long a3, long a4);
  * The trap page is platform code (a `syscall` instruction on x86_64, a
  * stack switch into the kernel in veridian-sim); user binaries are the same.
- * A negative return value is a vr_error.
+ * A negative return value is a vr_error. The short IPC syscalls (50-54)
+ * also carry message words in r12-r15 and a badge in rbx (VR_MSG_REGS).
  */
 #ifndef VERIDIAN_ABI_H
 #define VERIDIAN_ABI_H
@@ -24,56 +25,97 @@
  * and 45-49 threads and processes; 36-44 memory; 50-54 register-message
  * IPC; 55-59 IRQ sources and I/O ports; 60-64 memory (more); 65-69
  * quota, cspace and vspace objects. */
-#define VR_SYSCALLS(X)                                                                           \
-	X(0, exit, "int status", "does not return")                                              \
-	X(1, yield, "-", "0")                                                                    \
-	X(2, console_write, "const char *buf, size_t len", "bytes written")                      \
-	X(3, console_read, "char *buf, size_t len", "bytes read (>= 1; blocks)")                 \
-	X(4, spawn,                                                                              \
-	  "const char *path, size_t pathlen, const char *args, size_t argslen, "                 \
-	  "const struct vr_spawn_caps *caps (or NULL)",                                          \
-	  "pid of the new process")                                                              \
-	X(5, wait, "int pid (or -1 for any child), int *status", "pid of the child")             \
-	X(6, getpid, "-", "pid of the caller")                                                   \
-	X(7, ps, "struct vr_thread_info *buf, size_t max", "number of threads")                  \
-	X(8, uname, "struct vr_uname *out", "0")                                                 \
-	X(9, meminfo, "struct vr_meminfo *out", "0")                                             \
-	X(10, poweroff, "int status", "does not return")                                         \
-	X(11, clock, "-", "nanoseconds since boot (kernel clock)")                               \
-	X(12, sleep, "uint64_t ns", "0")                                                         \
-	X(13, cap_identify, "cap h, struct vr_cap_info *out", "0")                               \
-	X(14, cap_mint, "cap h, uint32_t rights, uint64_t badge, uint64_t expiry_ns",            \
-	  "handle of the derived capability")                                                    \
-	X(15, cap_copy, "cap h", "handle of the derived capability")                             \
-	X(16, cap_delete, "cap h", "0")                                                          \
-	X(17, cap_revoke, "cap h", "0, or VR_EAGAIN: more descendants remain, call again")       \
-	X(18, endpoint_create, "-", "handle (all rights)")                                       \
-	X(19, ipc_send, "cap ep, uint64_t tag, uint64_t flags", "0")                             \
-	X(20, ipc_recv, "cap ep, uint64_t flags", "tag of the message received")                 \
-	X(21, ipc_call, "cap ep, uint64_t tag, uint64_t flags", "tag of the reply")              \
-	X(22, ipc_reply, "uint64_t tag", "0")                                                    \
-	X(23, ipc_reply_recv, "cap ep, uint64_t tag, uint64_t flags", "tag of the next message") \
-	X(24, notification_create, "-", "handle (all rights)")                                   \
-	X(25, notify_signal, "cap n, uint64_t bits", "0")                                        \
-	X(26, notify_wait, "cap n, uint64_t flags", "the bits, which are cleared")               \
-	X(27, kill, "int pid (a child of the caller), int status",                               \
-	  "0; the child exits with `status` at its next kernel entry or wake-up")                \
-	X(28, sched_set, "int pid (0: the caller), uint32_t policy, int prio_or_nice", "0")      \
-	X(29, sched_get, "int pid (0: the caller), struct vr_sched_info *out", "0")              \
-	X(30, sched_affinity, "int pid (0: the caller), uint64_t mask (0: query only)",          \
-	  "the mask in force before the call")                                                   \
-	X(31, notify_timer,                                                                      \
-	  "cap n, uint64_t deadline_ns (0: disarm), uint64_t period_ns, uint64_t bits", "0")     \
-	X(36, mem_create, "uint64_t npages", "handle of a new memory object (all rights)")       \
-	X(37, mem_map,                                                                           \
-	  "cap m, uintptr_t va, uint64_t first_page, uint64_t npages, uint32_t prot|flags", "0") \
-	X(38, mem_unmap, "uintptr_t va, uint64_t npages", "0")                                   \
-	X(39, mem_protect, "uintptr_t va (where a mapping starts), uint32_t prot", "0")          \
-	X(40, mem_copy, "cap m", "handle of a copy-on-write copy (all rights)")                  \
-	X(41, thread_set_fault_ep, "cap ep (VR_CAP_INVALID: none)", "0")                         \
-	X(42, quota_set, "uint64_t limit_bytes (may only go down)", "0")                         \
-	X(43, quota_info, "struct vr_quota_info *out", "0")                                      \
-	X(44, cap_move, "cap h", "the capability's new handle (the old one becomes stale)")
+#define VR_SYSCALLS(X)                                                                             \
+	X(0, exit, "int status", "does not return")                                                \
+	X(1, yield, "-", "0")                                                                      \
+	X(2, console_write, "const char *buf, size_t len", "bytes written")                        \
+	X(3, console_read, "char *buf, size_t len", "bytes read (>= 1; blocks)")                   \
+	X(4, spawn,                                                                                \
+	  "const char *path, size_t pathlen, const char *args, size_t argslen, "                   \
+	  "const struct vr_spawn_caps *caps (or NULL)",                                            \
+	  "handle of a process capability (all rights) to the new process")                        \
+	X(5, wait, "cap p (or -1 for any child), int *status", "pid of the child")                 \
+	X(6, getpid, "-", "pid of the caller")                                                     \
+	X(7, ps, "struct vr_thread_info *buf, size_t max", "number of threads")                    \
+	X(8, uname, "struct vr_uname *out", "0")                                                   \
+	X(9, meminfo, "struct vr_meminfo *out", "0")                                               \
+	X(10, poweroff, "int status", "does not return")                                           \
+	X(11, clock, "-", "nanoseconds since boot (kernel clock)")                                 \
+	X(12, sleep, "uint64_t ns", "0")                                                           \
+	X(13, cap_identify, "cap h, struct vr_cap_info *out", "0")                                 \
+	X(14, cap_mint, "cap h, uint32_t rights, uint64_t badge, uint64_t expiry_ns",              \
+	  "handle of the derived capability")                                                      \
+	X(15, cap_copy, "cap h", "handle of the derived capability")                               \
+	X(16, cap_delete, "cap h", "0")                                                            \
+	X(17, cap_revoke, "cap h", "0, or VR_EAGAIN: more descendants remain, call again")         \
+	X(18, endpoint_create, "-", "handle (all rights)")                                         \
+	X(19, ipc_send, "cap ep, uint64_t tag, uint64_t flags", "0")                               \
+	X(20, ipc_recv, "cap ep, uint64_t flags", "tag of the message received")                   \
+	X(21, ipc_call, "cap ep, uint64_t tag, uint64_t flags", "tag of the reply")                \
+	X(22, ipc_reply, "uint64_t tag", "0")                                                      \
+	X(23, ipc_reply_recv, "cap ep, uint64_t tag, uint64_t flags", "tag of the next message")   \
+	X(24, notification_create, "-", "handle (all rights)")                                     \
+	X(25, notify_signal, "cap n, uint64_t bits", "0")                                          \
+	X(26, notify_wait, "cap n, uint64_t flags", "the bits, which are cleared")                 \
+	X(27, kill, "cap p, int status",                                                           \
+	  "0; the process exits with `status` at its next kernel entry or wake-up")                \
+	X(28, sched_set, "int pid (0: the caller), uint32_t policy, int prio_or_nice", "0")        \
+	X(29, sched_get, "int pid (0: the caller), struct vr_sched_info *out", "0")                \
+	X(30, sched_affinity, "int pid (0: the caller), uint64_t mask (0: query only)",            \
+	  "the mask in force before the call")                                                     \
+	X(31, notify_timer,                                                                        \
+	  "cap n, uint64_t deadline_ns (0: disarm), uint64_t period_ns, uint64_t bits", "0")       \
+	X(32, thread_create,                                                                       \
+	  "uintptr_t entry, uintptr_t sp, uint64_t arg, uintptr_t tls, uintptr_t ipc_buffer",      \
+	  "handle of a thread capability (all rights); the thread is suspended")                   \
+	X(33, thread_exit, "int status", "does not return")                                        \
+	X(34, thread_suspend, "cap t", "0")                                                        \
+	X(35, thread_resume, "cap t", "0")                                                         \
+	X(36, mem_create, "uint64_t npages", "handle of a new memory object (all rights)")         \
+	X(37, mem_map,                                                                             \
+	  "cap m, uintptr_t va, uint64_t first_page, uint64_t npages, uint32_t prot|flags", "0")   \
+	X(38, mem_unmap, "uintptr_t va, uint64_t npages", "0")                                     \
+	X(39, mem_protect, "uintptr_t va (where a mapping starts), uint32_t prot", "0")            \
+	X(40, mem_copy, "cap m", "handle of a copy-on-write copy (all rights)")                    \
+	X(41, thread_set_fault_ep, "cap ep (VR_CAP_INVALID: none)", "0")                           \
+	X(42, quota_set, "uint64_t limit_bytes (may only go down)", "0")                           \
+	X(43, quota_info, "struct vr_quota_info *out", "0")                                        \
+	X(44, cap_move, "cap h", "the capability's new handle (the old one becomes stale)")        \
+	X(45, thread_join, "cap t, int *status (or NULL), uint64_t flags, uint64_t timeout_ns",    \
+	  "0")                                                                                     \
+	X(46, thread_kill, "cap t, int status", "0; the thread exits at its next kernel boundary") \
+	X(47, thread_set_tls, "uintptr_t tls", "0")                                                \
+	X(48, thread_self, "-", "handle of a capability to the calling thread (all rights)")       \
+	X(50, ipc_send_short, "cap ep, uint64_t tag, uint64_t flags; words 0-3 in r12-r15", "0")   \
+	X(51, ipc_recv_short, "cap ep, uint64_t flags",                                            \
+	  "tag of the message received; words 0-3 in r12-r15, badge in rbx")                       \
+	X(52, ipc_call_short, "cap ep, uint64_t tag, uint64_t flags; words 0-3 in r12-r15",        \
+	  "tag of the reply; its words 0-3 in r12-r15")                                            \
+	X(53, ipc_reply_short, "uint64_t tag; words 0-3 in r12-r15", "0")                          \
+	X(54, ipc_reply_recv_short, "cap ep, uint64_t tag, uint64_t flags; words 0-3 in r12-r15",  \
+	  "tag of the next message; words 0-3 in r12-r15, badge in rbx")                           \
+	X(55, irq_claim, "cap irq_control, uint32_t line", "handle of the line's IRQ capability")  \
+	X(56, irq_bind, "cap irq, cap n (VR_CAP_INVALID: unbind), uint64_t bits", "0")             \
+	X(57, irq_ack, "cap irq", "0; the line is unmasked")                                       \
+	X(58, ioport_create, "cap io, uint32_t base, uint32_t count",                              \
+	  "handle of an I/O-port capability for [base, base+count)")                               \
+	X(59, ioport_io, "cap io, uint32_t op (VR_IO_*), uint32_t port, uint32_t value",           \
+	  "the value read (VR_IO_IN*), 0 (VR_IO_OUT*)")                                            \
+	X(60, mem_create_huge,                                                                     \
+	  "uint64_t npages, uint64_t page_size (VR_MEM_PAGE_2M or VR_MEM_PAGE_1G)",                \
+	  "handle of a new memory object backed by aligned contiguous huge pages (all rights)")    \
+	X(61, mem_protect_range, "uintptr_t va, uint64_t npages, uint32_t prot", "0")              \
+	X(65, quota_create, "cap parent (-1: the caller's own quota), uint64_t limit_bytes",       \
+	  "handle of a quota capability (all rights) for a new quota under parent")                \
+	X(66, quota_cap_info, "cap q, struct vr_quota_info *out", "0")                             \
+	X(67, quota_cap_set, "cap q, uint64_t limit_bytes (may only go down)", "0")                \
+	X(68, process_space, "cap p, uint32_t which (VR_SPACE_CAPS or VR_SPACE_ADDR)",             \
+	  "handle of a capability (all rights) to p's capability or address space")                \
+	X(69, cap_mint_to, "cap cs, cap src, uint32_t rights, uint64_t badge, uint64_t expiry_ns", \
+	  "the handle of the derived capability in cs")                                            \
+	X(70, cap_delete_in, "cap cs, uint32_t handle (in cs)", "0")                               \
+	X(71, mem_map_into, "cap vs, const struct vr_map_req *req", "0")                           \
+	X(72, mem_unmap_from, "cap vs, uint64_t slot_offset, uint64_t npages", "0")
 
 enum vr_syscall {
 #define VR_SYSCALL_ENUM(nr, name, args, ret) VR_SYS_##name = nr,
@@ -145,11 +187,12 @@ static inline const char *vr_strerror(long err)
 #define VR_SLOT_BASE 0x200000000000ull /* first slot (PML4 index 64) */
 #define VR_SLOT_SIZE 0x100000000ull    /* 4 GiB per process */
 #define VR_SLOT_COUNT 256u
-#define VR_SLOT_TRAP_OFF 0x1000ull                      /* trap page (read+execute) */
-#define VR_SLOT_INFO_OFF 0x2000ull                      /* vr_start_info + argv (read-only) */
-#define VR_SLOT_IPCBUF_OFF 0x3000ull                    /* the first thread's IPC buffer */
-#define VR_SLOT_IMAGE_OFF 0x400000ull                   /* ELF image load base */
-#define VR_SLOT_STACK_SIZE 0x40000ull                   /* 256 KiB user stack */
+#define VR_SLOT_TRAP_OFF 0x1000ull           /* trap page (read+execute) */
+#define VR_SLOT_INFO_OFF 0x2000ull           /* vr_start_info + argv (read-only) */
+#define VR_SLOT_IPCBUF_OFF 0x3000ull         /* the first thread's IPC buffer */
+#define VR_SLOT_THREAD_IPCBUF_OFF 0x10000ull /* IPC buffers of further threads, one page each */
+#define VR_SLOT_IMAGE_OFF 0x400000ull        /* ELF image load base */
+#define VR_SLOT_STACK_SIZE 0x40000ull        /* 256 KiB user stack */
 #define VR_SLOT_STACK_TOP (VR_SLOT_SIZE - VR_PAGE_SIZE) /* guard page above */
 
 /* Exit status of a process the kernel terminated for a fault (as a shell
@@ -191,6 +234,7 @@ struct vr_cap_info {
 	uint32_t rights;
 	uint64_t badge;
 	uint64_t expiry; /* kernel clock ns, 0 for none */
+	int64_t id;      /* pid of a process, tid of a thread; 0 for other objects */
 };
 
 /* Object types (identify's `type`); the same numbers as core's kobj_type. */
@@ -203,11 +247,20 @@ struct vr_cap_info {
 #define VR_OBJ_PROCESS 7u
 #define VR_OBJ_IRQ 8u
 #define VR_OBJ_QUOTA 9u
+#define VR_OBJ_IOPORT 10u
 
 /* Message tag: label (bits 0-31, the receiver's to interpret), number of
  * words (bits 32-39), number of capabilities (bits 40-42). */
 #define VR_MSG_WORDS 128u /* 1 KiB */
 #define VR_MSG_CAPS 4u
+/* Short messages (ipc_*_short, docs/ipc.md): up to VR_MSG_REGS words travel
+ * in registers, not in the IPC buffer. Around the trap call, words 0-3 are
+ * in r12, r13, r14, r15 (callee-saved: both hosts' trap paths save them in
+ * a frame of their own); on return from a receive they hold the words
+ * received (0 beyond the message's count, and all 0 when its words came
+ * through the buffer because there were more than VR_MSG_REGS) and rbx
+ * holds the badge. rbp stays the frame pointer, hence four. */
+#define VR_MSG_REGS 4u
 #define VR_MSG_TAG(label, words, caps) \
 	((uint64_t)(uint32_t)(label) | (uint64_t)(words) << 32 | (uint64_t)(caps) << 40)
 #define VR_MSG_LABEL(tag) ((uint32_t)(tag))
@@ -221,6 +274,30 @@ struct vr_cap_info {
 struct vr_spawn_caps {
 	uint32_t count;
 	uint32_t handles[VR_SPAWN_CAPS_MAX];
+	uint32_t flags; /* VR_SPAWN_* */
+	uint32_t quota; /* with VR_SPAWN_QUOTA: the child's quota goes under this one (WRITE) */
+};
+/* The child's quota is created under the quota capability `quota` instead
+ * of under the caller's own. */
+#define VR_SPAWN_QUOTA 1u
+
+/* process_space: which space of a process a capability names. A
+ * capability-space capability lets its holder put capabilities into that
+ * space (cap_mint_to, WRITE) and remove them (cap_delete_in, WRITE);
+ * an address-space capability lets it map memory objects there
+ * (mem_map_into). */
+#define VR_SPACE_CAPS 1u
+#define VR_SPACE_ADDR 2u
+
+/* mem_map_into(vs, req): mem_map's arguments, into the address space `vs`
+ * names (WRITE), with the caller's memory capability. The address is an
+ * offset in the target's slot (whose base the caller need not know). */
+struct vr_map_req {
+	uint32_t mem;        /* the caller's memory-object handle */
+	uint32_t prot_flags; /* VR_PROT_* | VR_MAP_* */
+	uint64_t slot_offset;
+	uint64_t first_page;
+	uint64_t npages;
 };
 
 /* Put in a receiver's caps[] for a capability that could not be
@@ -245,12 +322,29 @@ struct vr_ipc_buffer {
 	uint64_t tag;   /* set on receive */
 };
 
+/* Threads (docs/scheduling.md). thread_create makes a SUSPENDED thread of
+ * the caller's process; thread_resume starts it at `entry` with stack
+ * pointer `sp` and `arg` in rdi. Its TLS base (the GS base, in both
+ * builds) is `tls`: 0, or an address in the caller's slot. User code reads
+ * the thread pointer at %gs:0 and must not use other GS offsets: on x86_64
+ * the GS base is the pointer itself (so the block it names must start with
+ * a pointer to itself), in veridian-sim it is a word holding it. Its IPC buffer
+ * is a page the kernel maps at `ipc_buffer`, which the caller chooses among
+ * the VR_THREADS_MAX pages from VR_SLOT_THREAD_IPCBUF_OFF (VR_EBUSY if in
+ * use); it is unmapped when the thread ends. mem_map refuses every address
+ * below VR_SLOT_IMAGE_OFF. */
+#define VR_THREADS_MAX 64u /* threads per process */
+
+/* thread_join flags: VR_IPC_NONBLOCK (VR_EAGAIN if the thread still runs)
+ * and VR_IPC_TIMEOUT (timeout_ns from the call, then VR_ETIMEDOUT). */
+
 enum vr_thread_state {
 	VR_THREAD_RUNNABLE = 0,
 	VR_THREAD_RUNNING = 1,
 	VR_THREAD_BLOCKED = 2,
 	VR_THREAD_SLEEPING = 3,
 	VR_THREAD_ZOMBIE = 4,
+	VR_THREAD_SUSPENDED = 5, /* by thread_suspend, or created and not yet resumed */
 };
 
 struct vr_thread_info {
@@ -288,6 +382,10 @@ struct vr_meminfo {
 	uint64_t object_pages;  /* frames held by memory objects (part of user_pages) */
 	uint64_t shared_frames; /* frames shared copy-on-write */
 	uint64_t mem_objects;
+	uint64_t page_sizes;   /* leaf sizes the MMU maps: VR_MEM_PAGE_* bits set */
+	uint64_t leaves_2m;    /* 2 MiB leaves mapped in all processes */
+	uint64_t leaves_1g;    /* 1 GiB leaves mapped in all processes */
+	uint64_t huge_objects; /* memory objects made of huge pages (mem_create_huge) */
 };
 
 /* ---- Scheduling (docs/scheduling.md) ----------------------------------- */
@@ -333,6 +431,19 @@ struct vr_sched_info {
  * handler (user-level paging: the pager fills the page through its own
  * mapping of the object, then replies). */
 #define VR_MAP_NOFILL 0x100u
+/* mem_map flag: map a private copy-on-write copy of the pages (snapshot
+ * at map time): writes stay in this mapping, other mappings of the object
+ * never see them, and they go with the mapping (unmap, exit). Needs only
+ * the READ right (and EXECUTE for VR_PROT_EXEC), even with VR_PROT_WRITE.
+ * Not with VR_MAP_NOFILL (VR_EINVAL). */
+#define VR_MAP_PRIVATE 0x200u
+
+/* mem_create_huge page sizes (also the bits of vr_meminfo.page_sizes,
+ * with VR_MEM_PAGE_4K). 1 GiB pages are used only where the MMU has them
+ * (page_sizes); elsewhere such an object is mapped with 2 MiB pages. */
+#define VR_MEM_PAGE_4K 0x1000ull
+#define VR_MEM_PAGE_2M 0x200000ull
+#define VR_MEM_PAGE_1G 0x40000000ull
 
 /* A fault the kernel cannot resolve is sent as a call on the thread's
  * fault endpoint: label VR_FAULT_LABEL, VR_FAULT_WORDS words in the
@@ -354,5 +465,29 @@ struct vr_quota_info {
 	uint64_t used;      /* bytes charged to it and its descendants */
 	uint64_t available; /* what it may still charge, counting every ancestor */
 };
+
+/* ---- IRQ sources and I/O ports (docs/irq.md) --------------------------- */
+
+/* Interrupt lines are numbered as ISA IRQs, 0..VR_IRQ_LINES-1, in both
+ * builds (the i8254 PIT is line 0; x86_64 routes line 0 to IOAPIC pin 2). */
+#define VR_IRQ_LINES 16u
+
+/* ioport_io operations: the low bits are the width in bytes (1, 2, 4),
+ * VR_IO_OUT marks a write. */
+#define VR_IO_OUT 0x10u
+#define VR_IO_IN8 1u
+#define VR_IO_IN16 2u
+#define VR_IO_IN32 4u
+#define VR_IO_OUT8 (VR_IO_OUT | 1u)
+#define VR_IO_OUT16 (VR_IO_OUT | 2u)
+#define VR_IO_OUT32 (VR_IO_OUT | 4u)
+#define VR_IO_PORTS 65536u
+
+/* The device capabilities the kernel gives init, at these handles: the IRQ
+ * control (irq_claim) and an I/O-port capability for every port. init
+ * hands them on to the shell at the same handles, and the shell to a
+ * program run as `dev PROGRAM ...`. */
+#define VR_DEVCAP_IRQ_CONTROL 0u
+#define VR_DEVCAP_IOPORTS 1u
 
 #endif

@@ -46,6 +46,7 @@ enum kobj_type {
 	KOBJ_PROCESS,
 	KOBJ_IRQ,
 	KOBJ_QUOTA,
+	KOBJ_IOPORT,
 	KOBJ_TEST, /* for unit tests and fuzzers */
 	KOBJ_TYPE_COUNT
 };
@@ -54,7 +55,7 @@ _Static_assert(KOBJ_ENDPOINT == VR_OBJ_ENDPOINT && KOBJ_NOTIFICATION == VR_OBJ_N
 		       KOBJ_CSPACE == VR_OBJ_CSPACE && KOBJ_VSPACE == VR_OBJ_VSPACE &&
 		       KOBJ_MEMORY == VR_OBJ_MEMORY && KOBJ_THREAD == VR_OBJ_THREAD &&
 		       KOBJ_PROCESS == VR_OBJ_PROCESS && KOBJ_IRQ == VR_OBJ_IRQ &&
-		       KOBJ_QUOTA == VR_OBJ_QUOTA,
+		       KOBJ_QUOTA == VR_OBJ_QUOTA && KOBJ_IOPORT == VR_OBJ_IOPORT,
 	       "kobj_type and the ABI's VR_OBJ_* agree");
 
 /* Header of every kernel object that capabilities can name. */
@@ -88,8 +89,13 @@ struct cap_slot {
 	uint16_t gen;
 };
 
+/* A cspace is a kernel object too (KOBJ_CSPACE): another process may hold
+ * a capability to it (process_space) to put capabilities into it. Its
+ * record outlives cspace_destroy() while such capabilities exist (dead:
+ * no slots; every operation through them is VR_ESRCH). */
 struct cspace {
 	struct kobj obj;
+	bool dead;
 	uint32_t nslots;
 	uint64_t slots_pa; /* frames holding the slot array */
 	struct cap_slot *slots;
@@ -97,6 +103,7 @@ struct cspace {
 
 /* What identify reports. */
 struct cap_info {
+	const struct kobj *obj;
 	enum kobj_type type;
 	uint32_t rights;
 	uint64_t badge;
@@ -106,7 +113,8 @@ struct cap_info {
 /* Create an empty cspace of `nslots` (1..CAP_SLOTS_MAX). NULL on ENOMEM. */
 struct cspace *cspace_create(uint32_t nslots);
 
-/* Delete every capability in it and free it. */
+/* Delete every capability in it and free it (its record stays, dead, while
+ * capabilities name it). */
 void cspace_destroy(struct cspace *cs);
 
 /* Put an original capability (no parent) to `obj` in a free slot. */

@@ -23,6 +23,7 @@
 #ifndef VERIDIAN_HAL_H
 #define VERIDIAN_HAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
@@ -45,6 +46,9 @@ struct boot_info {
 	uint64_t initrd_pa;   /* physical address of the cpio (newc) archive */
 	uint64_t initrd_size; /* 0 if there is none */
 	const char *cmdline;  /* kernel command line, "" if none; kernel-readable */
+	/* Nonzero if the MMU maps 1 GiB pages (PDPTE.PS; CPUID 0x80000001
+	 * EDX bit 26 on x86_64). 2 MiB pages are always available. */
+	uint32_t mmu_1g_pages;
 };
 
 /* ---- Provided by the host, called by core -------------------------------- */
@@ -110,6 +114,27 @@ void hal_context_destroy(struct hal_context *ctx);
 /* The thread about to run uses [base, top) as its kernel stack: traps from
  * user mode must land at `top` (TSS.rsp0 on x86_64). */
 void hal_set_kernel_stack(uintptr_t top);
+
+/* Short IPC messages (abi.h VR_MSG_REGS, docs/ipc.md). On entry to a
+ * syscall that may carry one (the ipc_*_short numbers; veridian-sim does it
+ * for every syscall), the host saves the user's message registers in a
+ * struct hal_msg_regs at HAL_MSG_REGS_OFF bytes below the top of the
+ * thread's kernel stack, and reloads them from there when the syscall
+ * returns. So core reads a sender's words there, and writes the words of a
+ * receiver, blocked in its syscall, before it returns to user mode. */
+struct hal_msg_regs {
+	uint64_t w[4];  /* r12, r13, r14, r15 */
+	uint64_t badge; /* rbx */
+};
+#define HAL_MSG_REGS_OFF 72u
+
+/* The thread about to run has the TLS pointer `base`: user code must find
+ * it at %gs:0 (abi.h). On x86_64 the GS base is `base` itself (whose first
+ * word the runtime keeps pointing at itself); veridian-sim points GS at a
+ * word holding `base` (its host C library owns FS, and setting the GS base
+ * per switch would cost a host syscall; docs/scheduling.md). The kernel
+ * calls this only when the value changes. */
+void hal_set_user_tls(uintptr_t base);
 
 /* Fill a new top-level page table (PML4, given by its kernel-virtual
  * address) with the kernel's own mappings. */
@@ -180,5 +205,37 @@ void kernel_console_input(const char *buf, size_t len);
 /* Called by the host before it returns to user mode from an interrupt:
  * switches threads if the kernel asked for it. */
 void kernel_interrupt_exit(void);
+
+/* ---- Interrupt lines and I/O ports (docs/irq.md) ------------------------ */
+
+/* Device interrupt lines are numbered 0..VR_IRQ_LINES-1 as ISA IRQs in both
+ * builds. Every line starts masked; core unmasks a line only while a user
+ * driver has it bound. Called from kernel context, interrupts off. */
+
+/* Whether the platform can deliver `line` at all (x86_64: the IOAPIC has
+ * a pin for it; veridian-sim: a simulated line exists). */
+bool hal_irq_available(unsigned line);
+
+void hal_irq_mask(unsigned line);
+
+/* An edge latched while the line was masked is delivered at the next
+ * interrupt point (return to user mode, hal_idle()), never from inside
+ * this call. */
+void hal_irq_unmask(unsigned line);
+
+/* Port I/O of `width` bytes (1, 2 or 4; port + width <= 65536, checked
+ * by core). A port nothing decodes reads as all ones. */
+uint32_t hal_ioport_in(uint16_t port, unsigned width);
+void hal_ioport_out(uint16_t port, unsigned width, uint32_t value);
+
+/* Whether the kernel or the platform uses `port` itself (console UART,
+ * interrupt controllers, power-off port): user code may not touch it. */
+bool hal_ioport_reserved(uint16_t port);
+
+/* Provided by core: `line` fired. The host has already masked it and
+ * acknowledged the interrupt controller; it stays masked until core calls
+ * hal_irq_unmask(). Interrupt context (from user mode: the host calls
+ * kernel_interrupt_exit() afterwards) or hal_idle(), which then returns. */
+void kernel_irq(unsigned line);
 
 #endif

@@ -5,7 +5,13 @@
  * A message is a tag (abi.h: label, word count, capability count) plus up to
  * VR_MSG_WORDS words and VR_MSG_CAPS capabilities, taken from the sender's
  * IPC buffer and written into the receiver's. The receiver learns the badge
- * of the capability the sender used. Capabilities travel only if the
+ * of the capability the sender used. A short operation (IPC_REGS: the
+ * ipc_*_short syscalls) has its words in the registers the host saved at
+ * syscall entry (struct hal_msg_regs) instead: a short sender sends at most
+ * VR_MSG_REGS words from there, and a short receiver gets a message of at
+ * most VR_MSG_REGS words there, and the badge too; a longer message still
+ * goes to its buffer. Capabilities always travel through the buffers'
+ * caps[]. Either side may be short or not, independently. Capabilities travel only if the
  * endpoint capability has GRANT and each transferred capability has GRANT;
  * they are moved (the sender loses them), as with Zircon handles.
  *
@@ -71,6 +77,11 @@ void ipc_init(void);
 struct endpoint *endpoint_create(void);
 struct notification *notification_create(void);
 
+/* Kernel-only flag of the operations below: the current thread's words
+ * travel in its saved message registers (a short syscall), not in its IPC
+ * buffer. The decoders refuse it from user space (decode_flags). */
+#define IPC_REGS (1u << 31)
+
 /* The IPC operations on the current thread. `ep_cap` has been decoded by
  * the caller (type, rights); the message has been validated by
  * ipc_check_message(). Each returns the syscall result: 0 or a tag, or a
@@ -78,7 +89,7 @@ struct notification *notification_create(void);
  * the endpoint or the peer went away while waiting). */
 int64_t ipc_send(struct cap *ep_cap, uint64_t tag, unsigned flags, bool is_call, uint64_t deadline);
 int64_t ipc_recv(struct endpoint *ep, unsigned flags, uint64_t deadline);
-int64_t ipc_reply(uint64_t tag);
+int64_t ipc_reply(uint64_t tag, unsigned flags);
 
 /* Reply to the pending caller (if any), then receive: the server loop. */
 int64_t ipc_reply_recv(uint64_t tag, struct endpoint *ep, unsigned flags, uint64_t deadline);

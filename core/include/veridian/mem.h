@@ -22,12 +22,14 @@
 
 #define MEM_MAX_PAGES (1u << 18) /* 1 GiB per object */
 #define MEM_MAP_NOFILL 1u        /* missing pages fault to the handler: no zero fill */
+#define MEM_MAP_PRIVATE 2u       /* maps a private copy-on-write copy (mem_map_private) */
 
 struct mem_obj {
 	struct kobj obj;
 	uint64_t npages;
-	uint64_t *pages;   /* frame of each page; 0: not yet touched */
-	uint64_t pages_pa; /* frames holding `pages` */
+	uint64_t page_size; /* VM_SIZE_4K, or the huge size its frames come in */
+	uint64_t *pages;    /* frame of each page; 0: not yet touched */
+	uint64_t pages_pa;  /* frames holding `pages` */
 	uint64_t pages_frames;
 	uint64_t resident; /* non-zero entries of pages */
 	struct list maps;  /* struct mem_map.obj_link */
@@ -54,6 +56,7 @@ struct mem_stats {
 	uint64_t objects;
 	uint64_t frames; /* distinct frames held by memory objects */
 	uint64_t maps;
+	uint64_t huge_objects;
 };
 
 /* Register the object type and the fault resolver of core/vm.c. */
@@ -63,9 +66,23 @@ void mem_init(void);
  * capability and no mapping yet. VR_ENOMEM (quota or memory). */
 int mem_obj_create(struct quota *q, uint64_t npages, struct mem_obj **out);
 
+/* A huge-page object: npages (a multiple of page_size / 4 KiB, at most
+ * MEM_MAX_PAGES) backed at once by aligned, physically contiguous runs of
+ * page_size (VM_SIZE_2M or VM_SIZE_1G) from the buddy allocator, zeroed
+ * and charged to q. Its mappings use huge leaves where the address and
+ * the MMU allow. VR_EINVAL for bad sizes, VR_ENOMEM (quota, or no free
+ * aligned run of that size). */
+int mem_obj_create_huge(struct quota *q, uint64_t npages, uint64_t page_size, struct mem_obj **out);
+
 /* A copy-on-write copy of src charged to q: every resident page shared
  * (read-only in all mappings of both) until written. */
 int mem_obj_copy(struct quota *q, struct mem_obj *src, struct mem_obj **out);
+
+/* The same for pages [first, first + npages) of src only (the copy's page
+ * 0 is src's page `first`). A huge source gives a huge copy when the range
+ * is aligned to its page size. */
+int mem_obj_copy_range(struct quota *q, struct mem_obj *src, uint64_t first, uint64_t npages,
+		       struct mem_obj **out);
 
 /* Free an object that has neither capability nor mapping (a creation that
  * failed half-way). */
@@ -83,12 +100,33 @@ int mem_map_check(struct vm_space *vs, const struct mem_obj *mo, uintptr_t va, u
 int mem_map(struct vm_space *vs, struct mem_obj *mo, uintptr_t va, uint64_t first, uint64_t npages,
 	    unsigned prot, unsigned max_prot, unsigned flags);
 
-/* Remove every mapping inside [va, va + npages pages): VR_ENOENT if there
- * is none; VR_EINVAL if one only partly overlaps the range. */
+/* A private mapping (VR_MAP_PRIVATE): map, as mem_map() does, a new
+ * copy-on-write copy of pages [first, first + npages) of mo charged to q.
+ * Reads show the object as it was at this call; writes go to the copy,
+ * which nothing else names and which goes with the mapping's last piece
+ * (unmap or process exit). Already checked by mem_map_check. *copy (if
+ * not NULL) gets the copy. VR_ENOMEM (quota or memory). */
+int mem_map_private(struct vm_space *vs, struct quota *q, struct mem_obj *mo, uintptr_t va,
+		    uint64_t first, uint64_t npages, unsigned prot, unsigned max_prot,
+		    struct mem_obj **copy);
+
+/* Remove every page of [va, va + npages pages) from the mappings of vs:
+ * mappings inside go, mappings crossing an edge are cut there (one
+ * crossing both edges becomes two). VR_EINVAL for a bad range, VR_ENOENT
+ * if no mapping overlaps it, VR_ENOMEM if a cut needs a mapping record
+ * that cannot be had (nothing changes then). */
 int mem_unmap(struct vm_space *vs, uintptr_t va, uint64_t npages);
 
-/* Change the protection of the mapping that starts at va: VR_ENOENT if no
- * mapping starts there, VR_ECAP_RIGHTS beyond what its capability allowed. */
+/* Change the protection of [va, va + npages pages), which must be covered
+ * by mappings (one or several), cutting those that cross an edge.
+ * VR_EINVAL for a bad range, VR_ENOENT if a page of it is not mapped,
+ * VR_ECAP_RIGHTS if prot exceeds what a mapping's capability allowed,
+ * VR_ENOMEM for a record a cut needs; nothing changes on error. */
+int mem_protect_range(struct vm_space *vs, uintptr_t va, uint64_t npages, unsigned prot);
+
+/* Change the protection of the whole mapping that starts at va: VR_ENOENT
+ * if no mapping starts there, VR_ECAP_RIGHTS beyond what its capability
+ * allowed. */
 int mem_protect(struct vm_space *vs, uintptr_t va, unsigned prot);
 
 /* Remove every mapping of vs (its process is going away). */

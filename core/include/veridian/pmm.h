@@ -15,8 +15,9 @@
 #define PAGE_SIZE 4096ull
 #define PAGE_SHIFT 12
 
-/* Largest block of the buddy allocator: 2^16 frames (256 MiB). */
-#define PMM_MAX_ORDER 16u
+/* Largest block of the buddy allocator: 2^18 frames (1 GiB), so that a
+ * 1 GiB page (core/mem.c huge objects) can come from one aligned block. */
+#define PMM_MAX_ORDER 18u
 
 struct pmm_stats {
 	uint64_t total_pages; /* pages the allocator manages */

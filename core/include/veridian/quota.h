@@ -62,6 +62,9 @@ int quota_set_limit(struct quota *q, uint64_t limit);
 /* Bytes q may still charge, counting every ancestor's limit. */
 uint64_t quota_available(const struct quota *q);
 
+/* Register the quota object type (KOBJ_QUOTA, core/syscall_quota.c). */
+void quota_obj_init(void);
+
 /* Invariants: used <= limit at every level; a parent's used covers the
  * child's; refs > 0. */
 bool quota_check(const struct quota *q);

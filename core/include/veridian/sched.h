@@ -15,6 +15,8 @@
  *   BLOCKED <-----------------------|--+-- sched_block[_timeout] -+  |
  *   SLEEPING <-- sched_sleep_until() (woken by its timer) ------------+
  *   ZOMBIE <---- sched_exit() (kernel stack freed by the next thread)
+ *   SUSPENDED <-- sched_suspend() (also the state of a new thread);
+ *                 left by sched_make_runnable() (thread_resume, kill)
  *
  * A BLOCKED thread may also have its timeout timer armed: it is then on a
  * wait queue (sched_link) and on the timer list (timeout.link) at once, and
@@ -28,6 +30,7 @@
 #include <stdnoreturn.h>
 
 #include "veridian/abi.h"
+#include "veridian/cap.h"
 #include "veridian/hal.h"
 #include "veridian/klib.h"
 #include "veridian/sched_policy.h"
@@ -52,6 +55,7 @@ struct ktimer {
 };
 
 struct thread {
+	struct kobj obj; /* KOBJ_THREAD: capabilities to the thread (core/thread.c) */
 	int64_t tid;
 	enum vr_thread_state state;
 	struct process *proc; /* NULL for kernel threads */
@@ -64,10 +68,24 @@ struct thread {
 	struct ktimer timeout;    /* SLEEPING: the wake-up; BLOCKED: an optional timeout */
 	struct sched_entity se;   /* policy state; se.link is in the run queue */
 	uintptr_t entry_pc, entry_sp, entry_arg; /* first entry to user mode */
+	uintptr_t entry_arg2;                    /* rsi at first entry: the IPC buffer */
+	uintptr_t tls;                           /* user TLS base (hal_set_user_tls) */
+	/* Life cycle (core/thread.c). A request takes effect at the thread's
+	 * next kernel boundary (thread_pending_work), so a thread is never
+	 * stopped in the middle of a kernel operation. */
+	bool suspend_req;
+	bool kill_req;
+	bool exited; /* has left its process; exit_status is valid */
+	bool reaped; /* kernel stack freed; the record lives on while capabilities do */
+	int kill_status;
+	int exit_status;
+	uintptr_t ipcbuf_va;    /* its own IPC buffer page (0: the process's first buffer) */
+	struct waitq exit_wait; /* thread_join */
 	struct {
 		uint64_t buf_pa;     /* the thread's IPC buffer page */
 		uint64_t tag, badge; /* a pending send (while queued) */
 		bool is_call;
+		bool regs; /* words in the struct hal_msg_regs frame, not the buffer */
 		struct thread *reply_to;  /* a caller waiting for our reply */
 		struct thread *replier;   /* the server holding our call (reply_to == us) */
 		struct endpoint *sending; /* the endpoint whose senders queue we are on */
@@ -80,7 +98,7 @@ struct thread {
 void sched_init(void);
 
 /* Create a thread of `proc` that will enter user mode at pc with sp and
- * arg; it is not runnable until sched_make_runnable(). It inherits the
+ * arg; it is SUSPENDED until sched_make_runnable(). It inherits the
  * scheduling policy and affinity of the current thread if that is a user
  * thread (so `nice` works like fork-inherit), else it is FAIR nice 0.
  * NULL on ENOMEM. */
@@ -124,6 +142,16 @@ void sched_requeue(struct thread *t, struct waitq *wq);
 void waitq_remove(struct thread *t);
 void sched_wake_all(struct waitq *wq);
 void waitq_init(struct waitq *wq);
+
+/* The current thread becomes SUSPENDED until sched_make_runnable(). */
+void sched_suspend(void);
+
+/* Take a RUNNABLE thread off its run queue: it becomes SUSPENDED. */
+void sched_suspend_runnable(struct thread *t);
+
+/* The current thread's user TLS base becomes `tls` (now and whenever it
+ * runs again). */
+void sched_set_user_tls(uintptr_t tls);
 
 /* Sleep until the kernel clock reaches `deadline_ns`. */
 void sched_sleep_until(uint64_t deadline_ns);
