@@ -408,13 +408,15 @@ static void orphan_children(struct process *p)
 		sched_wake_all(&adopter->child_exit);
 }
 
-/* Interrupt every thread of p but the caller, so each sees p->killed. */
+/* Interrupt every thread of p but the caller, so each sees p->killed at
+ * its next kernel boundary. */
 static void interrupt_threads(struct process *p)
 {
 	struct list *l;
 
 	list_for_each(l, &p->threads) {
 		struct thread *t = container_of(l, struct thread, proc_link);
+		t->pending = true;
 		if (t != sched_current())
 			thread_interrupt(t);
 	}

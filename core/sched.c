@@ -316,7 +316,8 @@ static void switch_to(struct thread *next)
 	hal_context_switch(&prev->ctx, &next->ctx);
 	/* back on prev's stack: prev is current again */
 	reap_zombies();
-	thread_pending_work();
+	if (prev->pending)
+		thread_pending_work();
 }
 
 /* Run what the policy picks (or idle) with a fresh slice, which is timed

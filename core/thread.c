@@ -23,6 +23,8 @@
  *  2. A reaped thread has exited and is named by at least one capability.
  *  3. A thread that has not exited is on its process's list; the process
  *     has at most VR_THREADS_MAX threads.
+ *  4. A thread with a request (suspend, kill, its process killed) has
+ *     `pending` set, so the next switch to it runs thread_pending_work.
  */
 #include "veridian/ipc.h"
 #include "veridian/kheap.h"
@@ -146,14 +148,14 @@ int thread_suspend(struct thread *t)
 	if (t->exited)
 		return VR_ESRCH;
 	if (t == sched_current()) {
-		t->suspend_req = true;
+		t->suspend_req = t->pending = true;
 		thread_pending_work(); /* returns once resumed */
 		return VR_OK;
 	}
 	if (t->state == VR_THREAD_RUNNABLE)
 		sched_suspend_runnable(t);
 	else if (t->state != VR_THREAD_SUSPENDED)
-		t->suspend_req = true; /* blocked or sleeping: at its next boundary */
+		t->suspend_req = t->pending = true; /* blocked or sleeping: at its next boundary */
 	return VR_OK;
 }
 
@@ -190,7 +192,7 @@ int thread_kill(struct thread *t, int status)
 	if (t == sched_current())
 		thread_exit(status);
 	if (!t->kill_req) {
-		t->kill_req = true;
+		t->kill_req = t->pending = true;
 		t->kill_status = status;
 		thread_interrupt(t);
 	}
@@ -227,8 +229,10 @@ void thread_pending_work(void)
 			proc_exit(p->kill_status);
 		if (t->kill_req)
 			thread_exit(t->kill_status);
-		if (!t->suspend_req)
+		if (!t->suspend_req) {
+			t->pending = false;
 			return;
+		}
 		sched_suspend(); /* until thread_resume or a kill */
 	}
 }
@@ -242,5 +246,7 @@ bool thread_obj_check(const struct thread *t)
 		       (!t->reaped || t->obj.ncaps);
 	if (t->reaped || !t->proc || t->proc->nthreads > VR_THREADS_MAX)
 		return false;
+	if ((t->suspend_req || t->kill_req || t->proc->killed) && !t->pending)
+		return false; /* a request the next switch would miss */
 	return list_contains(&t->proc->threads, &t->proc_link);
 }

@@ -222,8 +222,13 @@ static int cmd_mem(int argc, char **argv)
 	mem_row(" tables", m.table_pages, m.page_size);
 	mem_row(" objects", m.object_pages, m.page_size);
 	mem_row(" shared", m.shared_frames, m.page_size);
-	printf("%lu kernel objects in slabs, %lu memory objects\n", (unsigned long)m.slab_objects,
-	       (unsigned long)m.mem_objects);
+	printf("%lu kernel objects in slabs, %lu memory objects (%lu of huge pages)\n",
+	       (unsigned long)m.slab_objects, (unsigned long)m.mem_objects,
+	       (unsigned long)m.huge_objects);
+	printf("leaf sizes: 4K%s%s; mapped huge leaves: %lu of 2M, %lu of 1G\n",
+	       m.page_sizes & VR_MEM_PAGE_2M ? " 2M" : "",
+	       m.page_sizes & VR_MEM_PAGE_1G ? " 1G" : "", (unsigned long)m.leaves_2m,
+	       (unsigned long)m.leaves_1g);
 	return 0;
 }
 

@@ -40,9 +40,26 @@ if command -v "$QEMU" >/dev/null 2>&1 && [ -f "$b/veridian.elf" ]; then
 			-display none -serial stdio -no-reboot \
 			-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$b/veridian.elf" "$@"
 	}
-	printf 'vbench tsc\nvbench 20000\npoweroff\n' |
+	# `vbench tsc` must be typed at once (it reads the TSC as the prompt
+	# shows); the benchmark run is typed once the prompt is there, as a
+	# burst typed before the UART is set up is partly lost.
+	printf 'vbench tsc\npoweroff\n' |
 		qemu -icount shift=0,sleep=off 2>/dev/null | tr -d '\r' | grep '^vbench:' |
-		sed 's/^vbench:/qemu-icount:/; s/cycles_per_op/guest_instructions_per_op/; s/tsc=/reset_to_prompt_guest_instructions=/'
+		sed 's/^vbench:/qemu-icount:/; s/tsc=/reset_to_prompt_guest_instructions=/'
+	mkfifo "$tmp/in"
+	: >"$tmp/raw"
+	(
+		i=0
+		while ! grep -qF 'veridian$ ' "$tmp/raw" && [ $i -lt 600 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		printf 'vbench 20000\npoweroff\n'
+	) >"$tmp/in" &
+	qemu -icount shift=0,sleep=off <"$tmp/in" >"$tmp/raw" 2>/dev/null
+	wait
+	tr -d '\r' <"$tmp/raw" | grep '^vbench:' |
+		sed 's/^vbench:/qemu-icount:/; s/cycles_per_op/guest_instructions_per_op/'
 	times=""
 	for i in 1 2 3; do
 		t0=$(ms)

@@ -78,3 +78,19 @@ make_iso() {
 	sh "$top_srcdir/host/x86_64/mkiso.sh" "$GRUB_MKRESCUE" "$ELF" \
 		"$top_srcdir/host/x86_64/grub.cfg" "$1" || fail "building the GRUB ISO failed"
 }
+
+# qemu_user_test PROGRAM [ARGS...]: the same as sim_user_test (sim-lib.sh),
+# in veridian.elf under QEMU microvm.
+qemu_user_test() {
+	prog=$1
+	SHELL_INPUT="$*\\npoweroff\\n"
+	qemu_session -M microvm,acpi=off -kernel "$ELF" >"$tmp/log"
+	test "$qemu_status" -eq 124 && { cat "$tmp/log"; fail "QEMU timed out"; }
+	grep -Eq "^$prog: [0-9]+ checks, 0 failed\$" "$tmp/serial" || {
+		cat "$tmp/log" >&2
+		fail "$prog reported failures"
+	}
+	expect_in "$tmp/serial" 'power off (status 0' "power-off message"
+	test "$qemu_status" -eq 1 || fail "QEMU exit status $qemu_status, expected 1 (poweroff 0)"
+	grep -E "^$prog:" "$tmp/serial"
+}

@@ -26,3 +26,18 @@ expect_status() {
 		fail "$1: exit status $status, expected $2"
 	}
 }
+
+# sim_user_test PROGRAM [ARGS...]: run a user test program of the initramfs
+# at the shell and pass only if it reports "PROGRAM: N checks, 0 failed"
+# and the kernel powers off with status 0.
+sim_user_test() {
+	prog=$1
+	printf '%s\n' "$*" poweroff >"$tmp/script"
+	run_sim "$prog" "$sim" --script "$tmp/script"
+	expect_status "$prog" 0
+	grep -Eq "^$prog: [0-9]+ checks, 0 failed\$" "$tmp/$prog.out" || {
+		grep "$prog" "$tmp/$prog.out" >&2
+		fail "$prog reported failures"
+	}
+	grep -E "^$prog:" "$tmp/$prog.out"
+}

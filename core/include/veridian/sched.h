@@ -73,6 +73,8 @@ struct thread {
 	/* Life cycle (core/thread.c). A request takes effect at the thread's
 	 * next kernel boundary (thread_pending_work), so a thread is never
 	 * stopped in the middle of a kernel operation. */
+	bool pending; /* one of the two below, or its process killed: a switch to
+		       * it calls thread_pending_work (kept off the IPC path) */
 	bool suspend_req;
 	bool kill_req;
 	bool exited; /* has left its process; exit_status is valid */
