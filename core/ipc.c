@@ -195,17 +195,6 @@ void ipc_wait_cancelled(struct thread *t, struct waitq *wq)
 
 /* ---- Objects ---- */
 
-/* Return the memory charge of a destroyed object to the quota that paid
- * it (which the object kept alive with a reference). */
-static void kobj_release_charge(struct kobj *obj)
-{
-	if (!obj->quota)
-		return;
-	quota_uncharge(obj->quota, obj->quota_bytes);
-	quota_put(obj->quota);
-	obj->quota = NULL;
-}
-
 static void endpoint_destroy(struct kobj *obj)
 {
 	struct endpoint *ep = container_of(obj, struct endpoint, obj);

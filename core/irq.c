@@ -50,16 +50,6 @@ static void line_unmask(unsigned line)
 	hal_irq_unmask(line);
 }
 
-/* Return the quota charge of a destroyed object (as ipc.c does). */
-static void release_charge(struct kobj *obj)
-{
-	if (!obj->quota)
-		return;
-	quota_uncharge(obj->quota, obj->quota_bytes);
-	quota_put(obj->quota);
-	obj->quota = NULL;
-}
-
 /* Drop the binding: mask, and delete the kernel's capability (which may
  * destroy the notification if the driver has deleted its own). */
 static void unbind(struct irq *q)
@@ -85,7 +75,7 @@ static void irq_destroy(struct kobj *obj)
 	}
 	if (q == boot_control)
 		boot_control = NULL;
-	release_charge(&q->obj);
+	kobj_release_charge(&q->obj);
 	kfree(q);
 	KCHECK(irq_check_all());
 }
@@ -96,7 +86,7 @@ static void ioport_destroy(struct kobj *obj)
 
 	if (io == boot_ioports)
 		boot_ioports = NULL;
-	release_charge(&io->obj);
+	kobj_release_charge(&io->obj);
 	kfree(io);
 }
 

@@ -139,6 +139,11 @@ void kfree(void *p)
 	KASSERT(s->magic == SLAB_MAGIC);
 	KASSERT(is_object(s, p));
 	KCHECK(!on_free_list(s, p)); /* a double free would release a slab in use */
+#ifdef CONFIG_DEBUG_CHECKS
+	/* poison: a use after free reads 0x6b6b... instead of stale values
+	 * that look right (kmalloc zeroes objects again) */
+	memset(p, 0x6b, class_size(s->class_idx));
+#endif
 	*(void **)p = s->free_list;
 	s->free_list = p;
 	heap.stats.objects--;

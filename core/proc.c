@@ -514,8 +514,11 @@ bool proc_check(const struct process *p)
 	if (p->obj.type != KOBJ_PROCESS || p->vs_obj.type != KOBJ_VSPACE ||
 	    (p->reaped && (!p->zombie || !proc_record_named(p))))
 		return false;
-	list_for_each(l, &p->threads)
+	list_for_each(l, &p->threads) {
+		if (container_of(l, const struct thread, proc_link)->proc != p)
+			return false;
 		n++;
+	}
 	if (n != p->nthreads || n > VR_THREADS_MAX || (p->zombie && (n || p->vs.pml4 || p->cs)))
 		return false;
 	if (!p->zombie && (!p->cs || !cspace_check(p->cs)))

@@ -8,6 +8,7 @@
  */
 #include "veridian/kheap.h"
 #include "veridian/klib.h"
+#include "veridian/cap.h"
 #include "veridian/quota.h"
 
 struct quota *quota_create(struct quota *parent, uint64_t limit)
@@ -67,4 +68,13 @@ bool quota_check(const struct quota *q)
 	if (!q->refs || q->used > q->limit)
 		return false;
 	return !q->parent || q->parent->used >= q->used;
+}
+
+void kobj_release_charge(struct kobj *obj)
+{
+	if (!obj->quota)
+		return;
+	quota_uncharge(obj->quota, obj->quota_bytes);
+	quota_put(obj->quota);
+	obj->quota = NULL;
 }

@@ -8,8 +8,10 @@
  *  2. A thread is queued on its CPU's run queue iff it is RUNNABLE (the
  *     idle thread is never queued: it runs when the queue is empty), and
  *     the run queue itself is consistent (rq_check).
- *  3. A BLOCKED thread is on the queue of its waiting_on (or on none, new);
- *     a SLEEPING thread is on no queue and its timeout timer is armed.
+ *  3. A BLOCKED thread is on the queue of its waiting_on (or on none while
+ *     a rendezvous moves it); a SLEEPING thread is on no queue and its
+ *     timeout timer is armed; a SUSPENDED one (also every new thread) is on
+ *     no queue and no timer.
  *  4. Armed timers are on the timer list, sorted by deadline; a thread's
  *     timeout timer is armed only while it is SLEEPING or BLOCKED.
  *  5. ZOMBIE threads are on the reap list until the next thread frees them.
@@ -254,15 +256,27 @@ void sched_make_runnable(struct thread *t)
 	note_wakeup(t);
 }
 
-/* A zombie's kernel stack is no longer in use: free it. The record goes
- * too unless capabilities still name the thread (core/thread.c). */
-static void thread_free(struct thread *t)
+/* Forget a thread and free its kernel stack (not its record). */
+static void thread_release_stack(struct thread *t)
 {
 	KASSERT(!ktimer_armed(&t->timeout));
 	list_remove(&t->all_link);
 	hal_context_destroy(&t->ctx);
 	pmm_free(t->kstack_pa, KSTACK_PAGES);
+}
+
+/* A zombie's kernel stack is no longer in use: free it. The record goes
+ * too unless capabilities still name the thread (core/thread.c). */
+static void thread_free(struct thread *t)
+{
+	thread_release_stack(t);
 	thread_reaped(t);
+}
+
+void sched_discard_new(struct thread *t)
+{
+	KASSERT(t->state == VR_THREAD_SUSPENDED && list_empty(&t->sched_link));
+	thread_release_stack(t);
 }
 
 static void reap_zombies(void)
@@ -616,7 +630,7 @@ struct thread *sched_find_pid(int64_t pid)
 
 static bool blocked_ok(const struct thread *t)
 {
-	/* a new thread is BLOCKED on nothing until made runnable */
+	/* between a rendezvous taking it off its queue and waking it */
 	if (!t->waiting_on)
 		return list_empty(&t->sched_link) && !ktimer_armed(&t->timeout);
 	return list_contains(&t->waiting_on->threads, &t->sched_link) &&

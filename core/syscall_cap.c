@@ -127,7 +127,6 @@ int64_t sys_cap_revoke(const struct syscall_args *a)
 	return cap_revoke(caller_cs(), (cap_handle_t)a->a[0], REVOKE_BUDGET, &done);
 }
 
-/* Give the caller an original capability to a new object, or free it. */
 /* Give the caller an original capability to a new object of `bytes`,
  * charged to the caller's quota (the object keeps the charge and a quota
  * reference until it is destroyed: ipc.c's destroy callbacks return them),

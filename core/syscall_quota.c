@@ -36,10 +36,7 @@ static void quota_obj_destroy(struct kobj *obj)
 	struct quota_obj *qo = container_of(obj, struct quota_obj, obj);
 
 	quota_put(qo->q);
-	if (obj->quota) {
-		quota_uncharge(obj->quota, obj->quota_bytes);
-		quota_put(obj->quota);
-	}
+	kobj_release_charge(obj);
 	kfree(qo);
 }
 
@@ -121,5 +118,9 @@ int64_t sys_quota_cap_set(const struct syscall_args *a)
 	struct quota *q;
 	int err = decode_quota(a->a[0], CAP_WRITE, &q);
 
-	return err ? err : quota_set_limit(q, a->a[1]);
+	if (err)
+		return err;
+	err = quota_set_limit(q, a->a[1]);
+	KCHECK(quota_check(q));
+	return err;
 }

@@ -7,7 +7,10 @@
  * core/syscall_mem.c). A supervisor, loader or pager works this way on a
  * process it created, without the process's cooperation.
  *
- * Rights: process_space needs WRITE on the process; cap_mint_to and
+ * Rights: process_space needs WRITE and DELEGATE on the process (the space
+ * capability it makes is a new original one, with the process
+ * capability's rights, which revoking the process capability does not
+ * reach: DELEGATE is the right to make such capabilities); cap_mint_to and
  * cap_delete_in need WRITE on the cspace (and DELEGATE on the source, as
  * for cap_mint). The space objects live as long as their process record
  * (core/proc.c) or cspace record (core/cap.c) does; once the process has
@@ -39,14 +42,16 @@ int64_t sys_process_space(const struct syscall_args *a)
 
 	if (a->a[1] != VR_SPACE_CAPS && a->a[1] != VR_SPACE_ADDR)
 		return VR_EINVAL;
-	err = decode_cap(a->a[0], KOBJ_PROCESS, CAP_WRITE, &c);
+	err = decode_cap(a->a[0], KOBJ_PROCESS, CAP_WRITE | CAP_DELEGATE, &c);
 	if (err)
 		return err;
 	p = container_of(c->obj, struct process, obj);
 	if (p->zombie)
 		return VR_ESRCH;
 	obj = a->a[1] == VR_SPACE_CAPS ? &p->cs->obj : &p->vs_obj;
-	err = cap_insert(self->cs, obj, CAP_RIGHTS_ALL, 0, &h);
+	/* an original capability of another object: no more rights than the
+	 * process capability had, and outside its derivation tree */
+	err = cap_insert(self->cs, obj, c->rights, 0, &h);
 	return err ? err : (int64_t)h;
 }
 

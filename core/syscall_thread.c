@@ -14,7 +14,7 @@
 /* Is va inside the caller's own slot? Entry points, stacks and TLS bases
  * of its threads must be: anything else is another process's memory (and
  * a non-canonical TLS base would fault in the kernel when loaded). */
-static bool in_own_slot(uintptr_t va)
+static bool va_in_own_slot(uintptr_t va)
 {
 	uintptr_t base = proc_slot_base(proc_current());
 
@@ -29,6 +29,17 @@ static int decode_thread(uint64_t h, uint32_t rights, struct thread **out)
 	if (!err)
 		*out = container_of(c->obj, struct thread, obj);
 	return err;
+}
+
+/* A thread that can still be suspended, resumed (not dying) or killed
+ * (not exited). */
+static int decode_live_thread(uint64_t h, uint32_t rights, bool dying_ok, struct thread **out)
+{
+	int err = decode_thread(h, rights, out);
+
+	if (err)
+		return err;
+	return (*out)->exited || (!dying_ok && thread_dying(*out)) ? VR_ESRCH : VR_OK;
 }
 
 /* Give the caller an original capability to t (all rights). */
@@ -47,14 +58,14 @@ int64_t sys_thread_create(const struct syscall_args *a)
 	int64_t h;
 	int err;
 
-	if (!in_own_slot(entry) || !in_own_slot(sp) || (tls && !in_own_slot(tls)))
+	if (!va_in_own_slot(entry) || !va_in_own_slot(sp) || (tls && !va_in_own_slot(tls)))
 		return VR_EINVAL;
 	err = thread_create(proc_current(), entry, sp, arg, tls, buf, &t);
 	if (err)
 		return err;
 	h = install_thread(t);
 	if (h < 0)
-		thread_kill(t, 0); /* the caller's cspace is full: it exits before it runs */
+		thread_discard(t); /* the caller's cspace is full */
 	return h;
 }
 
@@ -66,7 +77,7 @@ int64_t sys_thread_exit(const struct syscall_args *a)
 int64_t sys_thread_suspend(const struct syscall_args *a)
 {
 	struct thread *t;
-	int err = decode_thread(a->a[0], CAP_WRITE, &t);
+	int err = decode_live_thread(a->a[0], CAP_WRITE, false, &t);
 
 	return err ? err : thread_suspend(t);
 }
@@ -74,7 +85,7 @@ int64_t sys_thread_suspend(const struct syscall_args *a)
 int64_t sys_thread_resume(const struct syscall_args *a)
 {
 	struct thread *t;
-	int err = decode_thread(a->a[0], CAP_WRITE, &t);
+	int err = decode_live_thread(a->a[0], CAP_WRITE, false, &t);
 
 	return err ? err : thread_resume(t);
 }
@@ -108,7 +119,7 @@ int64_t sys_thread_join(const struct syscall_args *a)
 int64_t sys_thread_kill(const struct syscall_args *a)
 {
 	struct thread *t;
-	int err = decode_thread(a->a[0], CAP_DELETE, &t);
+	int err = decode_live_thread(a->a[0], CAP_DELETE, true, &t);
 
 	return err ? err : thread_kill(t, (int)a->a[1]);
 }
@@ -117,7 +128,7 @@ int64_t sys_thread_set_tls(const struct syscall_args *a)
 {
 	uintptr_t tls = a->a[0];
 
-	if (tls && !in_own_slot(tls))
+	if (tls && !va_in_own_slot(tls))
 		return VR_EINVAL;
 	sched_set_user_tls(tls);
 	return VR_OK;

@@ -25,6 +25,10 @@
  *     has at most VR_THREADS_MAX threads.
  *  4. A thread with a request (suspend, kill, its process killed) has
  *     `pending` set, so the next switch to it runs thread_pending_work.
+ *  5. A dying thread (killed, or of a killed process) is never SUSPENDED:
+ *     suspend refuses it and a kill wakes a suspended one.
+ *  6. The record is freed only when the thread is reaped and no capability
+ *     names it; a joiner is handed the exit status and never looks back.
  */
 #include "veridian/ipc.h"
 #include "veridian/kheap.h"
@@ -40,29 +44,30 @@
 
 static void thread_free_record(struct thread *t)
 {
-	if (t->obj.quota) {
-		quota_uncharge(t->obj.quota, t->obj.quota_bytes);
-		quota_put(t->obj.quota);
-	}
+	kobj_release_charge(&t->obj);
 	kfree(t);
 }
 
-/* The last capability to a thread went: a running thread lives on (it is
- * freed when reaped); a reaped one is freed now. */
+/* The record goes once the thread's stack is freed and no capability
+ * names it. (A joiner never looks at it after waiting: thread_exit hands
+ * it the status.) */
+static void thread_put_record(struct thread *t)
+{
+	if (t->reaped && !t->obj.ncaps)
+		thread_free_record(t);
+}
+
+/* The last capability to a thread went: a running thread lives on. */
 static void thread_obj_destroy(struct kobj *obj)
 {
-	struct thread *t = container_of(obj, struct thread, obj);
-
-	if (t->reaped)
-		thread_free_record(t);
+	thread_put_record(container_of(obj, struct thread, obj));
 }
 
 void thread_reaped(struct thread *t)
 {
 	KASSERT(t->exited && !t->reaped);
 	t->reaped = true;
-	if (!t->obj.ncaps)
-		thread_free_record(t);
+	thread_put_record(t);
 }
 
 static bool registered;
@@ -119,6 +124,32 @@ int thread_create(struct process *p, uintptr_t entry, uintptr_t sp, uintptr_t ar
 	return VR_OK;
 }
 
+void thread_discard(struct thread *t)
+{
+	struct process *p = t->proc;
+
+	KASSERT(!t->obj.ncaps && t->ipcbuf_va);
+	list_remove(&t->proc_link);
+	p->nthreads--;
+	vm_unmap(&p->vs, t->ipcbuf_va);
+	sched_discard_new(t);
+	thread_free_record(t);
+	KCHECK(proc_check(p));
+}
+
+/* Give every thread in thread_join on t the status and wake it: once
+ * awake it must not touch t, whose last capability may be gone by then. */
+static void wake_joiners(struct thread *t, int status)
+{
+	while (!list_empty(&t->exit_wait.threads)) {
+		struct thread *j =
+			container_of(t->exit_wait.threads.next, struct thread, sched_link);
+		j->join_status = status;
+		j->ipc.result = VR_OK;
+		sched_make_runnable(j);
+	}
+}
+
 noreturn void thread_exit(int status)
 {
 	struct thread *t = sched_current();
@@ -136,17 +167,24 @@ noreturn void thread_exit(int status)
 	t->exited = true;
 	t->exit_status = status;
 	t->proc = NULL;
-	sched_wake_all(&t->exit_wait);
+	wake_joiners(t, status);
 	if (!p->nthreads)
 		proc_teardown(p, p->killed ? p->kill_status : status);
 	KCHECK(thread_obj_check(t));
 	sched_exit();
 }
 
+/* Is t on its way out (exited, or killed and not there yet)? Such a
+ * thread cannot be suspended or resumed: a suspension would park it
+ * before the boundary where it exits. */
+bool thread_dying(const struct thread *t)
+{
+	return t->exited || t->kill_req || t->proc->killed;
+}
+
 int thread_suspend(struct thread *t)
 {
-	if (t->exited)
-		return VR_ESRCH;
+	KASSERT(!thread_dying(t)); /* the decoder refused it */
 	if (t == sched_current()) {
 		t->suspend_req = t->pending = true;
 		thread_pending_work(); /* returns once resumed */
@@ -156,16 +194,17 @@ int thread_suspend(struct thread *t)
 		sched_suspend_runnable(t);
 	else if (t->state != VR_THREAD_SUSPENDED)
 		t->suspend_req = t->pending = true; /* blocked or sleeping: at its next boundary */
+	KCHECK(thread_obj_check(t));
 	return VR_OK;
 }
 
 int thread_resume(struct thread *t)
 {
-	if (t->exited)
-		return VR_ESRCH;
+	KASSERT(!thread_dying(t)); /* the decoder refused it */
 	t->suspend_req = false;
 	if (t->state == VR_THREAD_SUSPENDED)
 		sched_make_runnable(t);
+	KCHECK(thread_obj_check(t));
 	return VR_OK;
 }
 
@@ -187,8 +226,7 @@ void thread_interrupt(struct thread *t)
 
 int thread_kill(struct thread *t, int status)
 {
-	if (t->exited)
-		return VR_ESRCH;
+	KASSERT(!t->exited); /* the decoder refused it */
 	if (t == sched_current())
 		thread_exit(status);
 	if (!t->kill_req) {
@@ -196,6 +234,7 @@ int thread_kill(struct thread *t, int status)
 		t->kill_status = status;
 		thread_interrupt(t);
 	}
+	KCHECK(thread_obj_check(t));
 	return VR_OK;
 }
 
@@ -205,15 +244,19 @@ int thread_join(struct thread *t, bool nonblock, uint64_t deadline_ns, int *stat
 
 	if (t == self)
 		return VR_EINVAL;
-	while (!t->exited) {
-		if (nonblock)
-			return VR_EAGAIN;
-		self->ipc.result = VR_OK;
-		sched_block_timeout(&t->exit_wait, deadline_ns);
-		if (self->ipc.result == VR_ETIMEDOUT && !t->exited)
-			return VR_ETIMEDOUT;
+	if (t->exited) {
+		*status = t->exit_status;
+		return VR_OK;
 	}
-	*status = t->exit_status;
+	if (nonblock)
+		return VR_EAGAIN;
+	self->ipc.result = VR_EAGAIN; /* until thread_exit or the timeout says */
+	sched_block_timeout(&t->exit_wait, deadline_ns);
+	/* t may be gone by now (every capability deleted while we waited):
+	 * only what thread_exit handed us counts */
+	if (self->ipc.result != VR_OK)
+		return (int)self->ipc.result;
+	*status = self->join_status;
 	return VR_OK;
 }
 
@@ -248,5 +291,7 @@ bool thread_obj_check(const struct thread *t)
 		return false;
 	if ((t->suspend_req || t->kill_req || t->proc->killed) && !t->pending)
 		return false; /* a request the next switch would miss */
+	if (thread_dying(t) && t->state == VR_THREAD_SUSPENDED)
+		return false; /* a dying thread is never parked before its exit */
 	return list_contains(&t->proc->threads, &t->proc_link);
 }

@@ -80,18 +80,21 @@ SEEDS = {
         op(1, "identify", 1), op(1, "thread_join", 1), op(1, "thread_exit", 0, 7),
         op(0, "identify", 1), op(0, "thread_kill", 1), op(0, "delete", 1)]),
     # IPC between two threads of one process: w0 calls, its thread 1 serves
+    # (the reply moves the endpoint capability within the process), w0 joins
     "thread-ipc": seed(1, 1, 0, 0, [
-        op(0, "thread_start", 1), op(0, "call", 0, shape(3), 7), op(0, "thread_join", 1),
-        op(1, "recv", 0), op(1, "reply", 0, shape(2, 1), 0x19), op(1, "recv", 0, 0, 1)]),
+        op(0, "thread_start", 1), op(0, "call", 0, shape(3), 8), op(0, "thread_join", 1),
+        op(1, "recv", 0), op(1, "reply", 0, shape(2, 1), 0x09), op(1, "recv", 0, 0, 1)]),
     # across processes: w0 sends its thread's capability to w1, which
-    # suspends, identifies, resumes, joins with a timeout, kills and joins it
-    # while it waits in recv
-    "thread-cross": seed(2, 1, 0, 0, [
-        op(0, "thread_start", 0), op(0, "send", 0, shape(1, 1), 0x10),
-        op(1, "recv", 0), op(1, "thread_suspend", 1), op(1, "identify", 1),
-        op(1, "thread_resume", 1), op(1, "thread_join", 1, 0, 2 | 5 << 3),
-        op(1, "thread_kill", 1, 42), op(1, "thread_join", 1),
-        op(2, "recv", 0), op(2, "call", 0, shape(1), 3)]),
+    # suspends while it waits in recv, identifies, resumes, sends it a message
+    # (it must run on: the suspension was undone), joins with a timeout,
+    # kills and joins it while it waits in call
+    "thread-cross": seed(2, 2, 0, 0, [
+        op(0, "thread_start", 0), op(0, "send", 0, shape(1, 1), 0x20),
+        op(1, "recv", 0), op(1, "sleep", 5), op(1, "thread_suspend", 2), op(1, "identify", 2),
+        op(1, "thread_resume", 2), op(1, "send", 1, shape(2), 6),
+        op(1, "thread_join", 2, 0, 2 | 5 << 3), op(1, "thread_kill", 2, 42),
+        op(1, "thread_join", 2),
+        op(2, "recv", 1), op(2, "call", 1, shape(1), 2)]),
     # w0's main thread exits while thread 2 waits in recv; thread 3 then
     # calls exit() for the whole process; w1 sends without blocking
     "thread-exit-blocked": seed(2, 1, 0, 0, [
@@ -130,6 +133,10 @@ SEEDS = {
     # every syscall of the decoders with bad arguments
     "raw": seed(1, 1, 1, 0, [op(0, "raw", i, (i * 37) & 0xff, (i * 91) & 0xff)
                              for i in range(22)]),
+    # the thread syscalls raw: handle 1 is a new thread (suspend, resume,
+    # join with a NULL status and no flags, kill: VR_ESRCH by then, self)
+    "raw-threads": seed(1, 1, 0, 0, [op(0, "thread_create", 0)] + [
+        op(0, "raw", i, 6, 0) for i in range(22, 28)]),
 }
 
 

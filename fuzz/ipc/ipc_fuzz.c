@@ -14,9 +14,10 @@
  *   init (the root R) sleeps between inputs; the host wakes it through the
  *   timer -> R creates endpoints and notifications, spawns 1-4 workers with
  *   capabilities to them (some badged or with fewer rights), deletes its own
- *   -> each worker runs its own list of operations from the input (the
+ *   -> each actor (a worker's first thread, or a thread a worker made with
+ *   thread_create) runs its own list of operations from the input (the
  *   kernel's scheduler decides the interleaving; yield, tick and blocking
- *   change it), then exits -> R reaps its children -> when nothing can run
+ *   change it), then ends its thread -> R reaps its children -> when nothing can run
  *   any more and processes remain (a deadlock, or a sleep forever), the idle
  *   hook kills every process left -> R sleeps again and the idle hook checks
  *   that the kernel is back to the state after boot.
@@ -36,6 +37,14 @@
  *     time; and after every input only init and idle remain, init holds no
  *     capability, and the free frame, slab page and object counts equal
  *     those after boot (nothing leaked).
+ *  5. Threads and processes: each thread runs with its own IPC buffer
+ *     mapped and the TLS base it set; thread and process syscalls return
+ *     the documented errors (capability decoding in the documented order
+ *     with the documented rights, bad addresses, a dying or exited
+ *     target, a process not a child) and have their effects (a new
+ *     suspended thread, a killed thread or process runnable until it
+ *     exits, a join's status, a reaped child); a suspended thread is one
+ *     made and not resumed or asked to suspend since (hal_idle).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -66,6 +75,7 @@
 #define TEARDOWN_STATUS 137
 #define ELF_ENTRY 120u
 #define MAX_EXITS 64u /* thread exit statuses remembered per input */
+#define MAX_SUSP 512u /* > the threads an input can make (one per operation) */
 
 /* The arg of a thread made by thread_create: THREAD_ARG_MAGIC << 32 |
  * actor << 16 | IPC buffer page << 8 | TLS choice. hal_user_enter() hands
@@ -87,7 +97,12 @@ _Static_assert(THREAD_SCRATCH_PAGE(MAX_ACTORS) < PROC_STACK_EAGER_PAGES,
 #define SCR_SPAWN_CAPS 256u
 #define SCR_OUT 512u
 #define SCR_STATUS 1024u
-#define BAD_USER_OFF 0x10000ull /* unmapped in every slot */
+/* Unmapped in every slot: between the first IPC buffer and the threads'
+ * IPC buffer area (VR_SLOT_THREAD_IPCBUF_OFF, where a thread's buffer may
+ * be mapped), below VR_SLOT_IMAGE_OFF, which mem_map cannot reach. */
+#define BAD_USER_OFF 0x8000ull
+_Static_assert(BAD_USER_OFF > VR_SLOT_IPCBUF_OFF && BAD_USER_OFF < VR_SLOT_THREAD_IPCBUF_OFF,
+	       "BAD_USER_OFF is never mapped");
 
 enum op_code {
 	OP_EP_CREATE,
@@ -210,6 +225,12 @@ static struct {
 		int status;
 	} exits[MAX_EXITS]; /* threads that ended themselves, for thread_join */
 	unsigned nexits;
+	struct {
+		int64_t tid;
+		bool started; /* resumed at least once (first threads start at spawn) */
+		bool pending; /* a suspension was asked for and not undone by a resume */
+	} susp[MAX_SUSP];     /* the suspension model of threads made or suspended */
+	unsigned nsusp;
 	uint64_t steps;
 	struct pmm_stats base_pmm;
 	struct kheap_stats base_heap;
@@ -280,6 +301,14 @@ static const char *user_string(const struct process *p, uintptr_t va)
 static uintptr_t kstack_top_of(const struct thread *t)
 {
 	return (uintptr_t)phys_to_virt(t->kstack_pa) + KSTACK_PAGES * PAGE_SIZE;
+}
+
+/* The message registers of a short IPC syscall: where a real host's entry
+ * saves r12-r15 and rbx (hal.h), kept free on the harness's stacks
+ * (ipc_hal.c init_stack). */
+static struct hal_msg_regs *msg_regs_of(const struct user *u)
+{
+	return (struct hal_msg_regs *)(kstack_top_of(u->t) - HAL_MSG_REGS_OFF);
 }
 
 /* After anything that may have switched threads: we are back on our own
@@ -394,6 +423,12 @@ static struct thread *peek_thread(const struct user *u, uint64_t h)
 	return obj ? container_of(obj, struct thread, obj) : NULL;
 }
 
+/* Is t exited, or killed (or of a killed process) and not out yet? */
+static bool dying(const struct thread *t)
+{
+	return t->exited || t->kill_req || t->proc->killed;
+}
+
 static struct process *peek_proc(const struct user *u, uint64_t h)
 {
 	struct kobj *obj = peek(u, h, KOBJ_PROCESS);
@@ -462,20 +497,55 @@ static uint64_t ipc_flags(uint8_t c)
 	return (c & 1 ? VR_IPC_NONBLOCK : 0) | ((c & 0x0e) == 0x0e ? 4u : 0);
 }
 
+/* Short IPC (docs/ipc.md): the operation's words travel in the message
+ * registers when bits 1-2 of operand c are 01 (a quarter of the IPC
+ * operations; the bad-flag pattern 111 of ipc_flags() stays apart). */
+static bool short_op(uint8_t c)
+{
+	return ((c >> 1) & 3) == 1;
+}
+
+/* A short sender: its first words go in its message registers. */
+static void put_regs(const struct user *u)
+{
+	for (unsigned i = 0; i < VR_MSG_REGS; i++)
+		msg_regs_of(u)->w[i] = u->buf->words[i];
+}
+
+/* Invariant 2 for the words a short receiver got in its registers (the
+ * rest 0, and all 0 when a long message came through the buffer). True if
+ * the buffer holds them instead. */
+static bool check_regs(const struct user *u, int64_t tag)
+{
+	const struct hal_msg_regs *m = msg_regs_of(u);
+	unsigned nw = VR_MSG_NWORDS(tag), n = nw <= VR_MSG_REGS ? nw : 0;
+
+	for (unsigned i = 0; i < VR_MSG_REGS; i++) {
+		uint64_t want = i >= n ? 0 : i ? word_mix(m->w[0], i) : m->w[0];
+		if (m->w[i] != want)
+			ipch_fail("received register word %u of %u corrupted", i, nw);
+	}
+	return nw > VR_MSG_REGS;
+}
+
 /* Invariant 2, then remember the received capabilities. */
-static void check_received(const struct user *u, int64_t tag)
+static void check_received(const struct user *u, int64_t tag, bool regs)
 {
 	const struct vr_ipc_buffer *b = u->buf;
 	unsigned nw = VR_MSG_NWORDS(tag);
 
 	if (tag < 0)
 		return;
-	if (b->tag != (uint64_t)tag || nw > VR_MSG_WORDS || VR_MSG_NCAPS(tag) > VR_MSG_CAPS)
-		ipch_fail("received tag %#llx, buffer says %#llx", (unsigned long long)tag,
-			  (unsigned long long)b->tag);
-	for (unsigned i = 1; i < nw; i++)
-		if (b->words[i] != word_mix(b->words[0], i))
-			ipch_fail("received word %u of %u corrupted", i, nw);
+	if (nw > VR_MSG_WORDS || VR_MSG_NCAPS(tag) > VR_MSG_CAPS)
+		ipch_fail("received tag %#llx", (unsigned long long)tag);
+	if (!regs || check_regs(u, tag)) {
+		if (b->tag != (uint64_t)tag)
+			ipch_fail("received tag %#llx, buffer says %#llx", (unsigned long long)tag,
+				  (unsigned long long)b->tag);
+		for (unsigned i = 1; i < nw; i++)
+			if (b->words[i] != word_mix(b->words[0], i))
+				ipch_fail("received word %u of %u corrupted", i, nw);
+	}
 	for (unsigned i = 0; i < VR_MSG_NCAPS(tag); i++) {
 		struct cap *c;
 		if (b->caps[i] == VR_CAP_INVALID)
@@ -581,35 +651,47 @@ static void op_send(const struct user *u, const struct op *o, bool call)
 {
 	uint32_t sent[VR_MSG_CAPS];
 	uint64_t ep = pick(u->a, o->a), tag = put_message(u, o->b, o->c, sent);
-	uint64_t flags = ipc_flags(o->c);
-	int64_t r = SYS3(u, call ? VR_SYS_ipc_call : VR_SYS_ipc_send, ep, tag, flags);
+	uint64_t flags = ipc_flags(o->c), nr = call ? VR_SYS_ipc_call : VR_SYS_ipc_send;
+	bool regs = short_op(o->c);
+	int64_t r;
 
-	trace(u, "%s(%#llx, tag %#llx, flags %llu) = %lld", call ? "call" : "send",
-	      (unsigned long long)ep, (unsigned long long)tag, (unsigned long long)flags,
-	      (long long)r);
+	if (regs) {
+		put_regs(u);
+		nr = call ? VR_SYS_ipc_call_short : VR_SYS_ipc_send_short;
+	}
+	r = SYS3(u, nr, ep, tag, flags);
+	trace(u, "%s%s(%#llx, tag %#llx, flags %llu) = %lld", call ? "call" : "send",
+	      regs ? "_short" : "", (unsigned long long)ep, (unsigned long long)tag,
+	      (unsigned long long)flags, (long long)r);
 	if (r >= 0)
 		check_moved(u, tag, sent);
 	if (call)
-		check_received(u, r);
+		check_received(u, r, regs);
 }
 
 static void op_recv(const struct user *u, const struct op *o)
 {
 	uint64_t ep = pick(u->a, o->a), flags = ipc_flags(o->c);
-	int64_t r = SYS2(u, VR_SYS_ipc_recv, ep, flags);
+	bool regs = short_op(o->c);
+	int64_t r = SYS2(u, regs ? VR_SYS_ipc_recv_short : VR_SYS_ipc_recv, ep, flags);
 
-	trace(u, "recv(%#llx, flags %llu) = %lld", (unsigned long long)ep,
+	trace(u, "recv%s(%#llx, flags %llu) = %lld", regs ? "_short" : "", (unsigned long long)ep,
 	      (unsigned long long)flags, (long long)r);
-	check_received(u, r);
+	check_received(u, r, regs);
 }
 
 static void op_reply(const struct user *u, const struct op *o)
 {
 	uint32_t sent[VR_MSG_CAPS];
 	uint64_t tag = put_message(u, o->b, o->c, sent);
-	int64_t r = SYS1(u, VR_SYS_ipc_reply, tag);
+	bool regs = short_op(o->c);
+	int64_t r;
 
-	trace(u, "reply(tag %#llx) = %lld", (unsigned long long)tag, (long long)r);
+	if (regs)
+		put_regs(u);
+	r = SYS1(u, regs ? VR_SYS_ipc_reply_short : VR_SYS_ipc_reply, tag);
+	trace(u, "reply%s(tag %#llx) = %lld", regs ? "_short" : "", (unsigned long long)tag,
+	      (long long)r);
 	if (r == 0)
 		check_moved(u, tag, sent);
 }
@@ -619,11 +701,16 @@ static void op_reply_recv(const struct user *u, const struct op *o)
 	uint32_t sent[VR_MSG_CAPS];
 	uint64_t ep = pick(u->a, o->a), tag = put_message(u, o->b, o->c, sent);
 	uint64_t flags = ipc_flags(o->c);
-	int64_t r = SYS3(u, VR_SYS_ipc_reply_recv, ep, tag, flags);
+	bool regs = short_op(o->c);
+	int64_t r;
 
-	trace(u, "reply_recv(%#llx, tag %#llx, flags %llu) = %lld", (unsigned long long)ep,
-	      (unsigned long long)tag, (unsigned long long)flags, (long long)r);
-	check_received(u, r);
+	if (regs)
+		put_regs(u);
+	r = SYS3(u, regs ? VR_SYS_ipc_reply_recv_short : VR_SYS_ipc_reply_recv, ep, tag, flags);
+	trace(u, "reply_recv%s(%#llx, tag %#llx, flags %llu) = %lld", regs ? "_short" : "",
+	      (unsigned long long)ep, (unsigned long long)tag, (unsigned long long)flags,
+	      (long long)r);
+	check_received(u, r, regs);
 }
 
 static void op_signal(const struct user *u, const struct op *o)
@@ -710,8 +797,8 @@ static void check_all_woken(const struct process *p)
 	list_for_each(l, &p->threads) {
 		const struct thread *t = container_of(l, const struct thread, proc_link);
 		if (t->state != VR_THREAD_RUNNABLE)
-			ipch_fail("kill of pid %lld left tid %lld in state %d", (long long)p->pid,
-				  (long long)t->tid, t->state);
+			ipch_fail("kill of pid %lld, tid %lld: left it in state %d",
+				  (long long)p->pid, (long long)t->tid, t->state);
 	}
 }
 
@@ -800,8 +887,13 @@ static void op_info(const struct user *u, const struct op *o)
 	trace(u, "info(%u) = %lld", o->a & 3, (long long)r);
 }
 
+static void susp_note(int64_t tid, bool suspend);
+
 /* A syscall of the stable ABI with arbitrary arguments (decoder checks).
- * Not exit, console_read or poweroff, which this harness cannot answer. */
+ * Not exit, console_read or poweroff, which this harness cannot answer,
+ * nor thread_exit and thread_set_tls, whose effects it must know of. (No
+ * argument value is in the thread IPC buffer area, so a raw thread_create
+ * fails: every thread that runs was made by op_thread_create.) */
 static void op_raw(const struct user *u, const struct op *o)
 {
 	static const uint64_t nrs[] = {
@@ -827,6 +919,12 @@ static void op_raw(const struct user *u, const struct op *o)
 		VR_SYS_kill,
 		1000,
 		UINT64_MAX,
+		VR_SYS_thread_create,
+		VR_SYS_thread_suspend,
+		VR_SYS_thread_resume,
+		VR_SYS_thread_join,
+		VR_SYS_thread_kill,
+		VR_SYS_thread_self,
 	};
 	const uint64_t vals[8] = {
 		0,
@@ -841,8 +939,16 @@ static void op_raw(const struct user *u, const struct op *o)
 	uint64_t nr = nrs[o->a % (sizeof(nrs) / sizeof(nrs[0]))];
 	int64_t r;
 
+	uint64_t a0 = vals[o->b & 7];
+	struct thread *t;
+
 	fill_words(u, VR_MSG_WORDS); /* a raw send's words must pass invariant 2 too */
-	r = sys(u, nr, vals[o->b & 7], vals[(o->b >> 3) & 7], vals[o->c & 7], vals[(o->c >> 3) & 7],
+	/* the suspension model follows raw suspends and resumes too */
+	if ((nr == VR_SYS_thread_suspend || nr == VR_SYS_thread_resume) &&
+	    !decode_error(u, a0, KOBJ_THREAD, VR_CAP_WRITE) && (t = peek_thread(u, a0)) &&
+	    !dying(t))
+		susp_note(t->tid, nr == VR_SYS_thread_suspend);
+	r = sys(u, nr, a0, vals[(o->b >> 3) & 7], vals[o->c & 7], vals[(o->c >> 3) & 7],
 		vals[o->b >> 5]);
 
 	trace(u, "raw syscall %llu (%#x %#x) = %lld", (unsigned long long)nr, o->b, o->c,
@@ -867,6 +973,45 @@ static uintptr_t tls_value(uintptr_t base, unsigned sel)
 	if (sel == 0)
 		return 0;
 	return sel == 3 ? (uintptr_t)1 << 63 : base + off[sel & 3];
+}
+
+/* The suspension model's entry of a thread (made if missing: a first
+ * thread, started at spawn), or NULL when the table is full. */
+static typeof(fz.susp[0]) *susp_entry(int64_t tid)
+{
+	for (unsigned i = 0; i < fz.nsusp; i++)
+		if (fz.susp[i].tid == tid)
+			return &fz.susp[i];
+	if (fz.nsusp == MAX_SUSP)
+		return NULL;
+	fz.susp[fz.nsusp] = (typeof(fz.susp[0])){ tid, true, false };
+	return &fz.susp[fz.nsusp++];
+}
+
+static void susp_note(int64_t tid, bool suspend)
+{
+	typeof(fz.susp[0]) *e = susp_entry(tid);
+
+	if (e) {
+		e->pending = suspend;
+		e->started |= !suspend;
+	}
+}
+
+/* hal_idle: a suspended user thread was made and never resumed, or asked
+ * to suspend since its last resume (nothing else suspends a thread). */
+static void check_suspended(struct thread *t, void *arg)
+{
+	(void)arg;
+	if (!t->proc || t->state != VR_THREAD_SUSPENDED)
+		return;
+	for (unsigned i = 0; i < fz.nsusp; i++)
+		if (fz.susp[i].tid == t->tid && (!fz.susp[i].started || fz.susp[i].pending))
+			return;
+	if (fz.nsusp < MAX_SUSP)
+		ipch_fail("tid %lld is suspended, but it was resumed since it was made or "
+			  "last asked to suspend",
+			  (long long)t->tid);
 }
 
 /* A thread that ends itself records its status: thread_join must report it. */
@@ -942,28 +1087,37 @@ static void op_thread_create(const struct user *u, const struct op *o, bool star
 			  "with its IPC buffer at %#lx",
 			  (unsigned long long)r, (unsigned long)va);
 	add_handle(u->a, (uint32_t)r);
+	if (fz.nsusp < MAX_SUSP)
+		fz.susp[fz.nsusp++] = (typeof(fz.susp[0])){ t->tid, false, false };
 	if (idx != THREAD_NO_ACTOR)
 		adopt_thread_actor(u, idx, t);
-	if (start)
+	if (start) {
+		susp_note(t->tid, false);
 		expect("thread_resume of a new thread", SYS1(u, VR_SYS_thread_resume, r), 0);
+	}
 }
 
-/* resume and suspend need WRITE; VR_ESRCH once the thread has exited.
- * Suspending oneself returns only when another thread resumes us. */
+/* resume and suspend need WRITE; VR_ESRCH for a dying thread (which
+ * nobody may park before it exits: docs/scheduling.md). Suspending
+ * oneself returns only when another thread resumes us. */
 static void op_thread_suspend_resume(const struct user *u, const struct op *o, bool suspend)
 {
 	uint64_t h = pick(u->a, o->a);
 	int want = decode_error(u, h, KOBJ_THREAD, VR_CAP_WRITE);
 	struct thread *t = want ? NULL : peek_thread(u, h);
-	bool exited = t && t->exited;
+	bool gone = t && dying(t);
 	uint64_t switches = ipch.context_switches;
-	int64_t r = SYS1(u, suspend ? VR_SYS_thread_suspend : VR_SYS_thread_resume, h);
+	int64_t r;
+
+	if (t && !gone)
+		susp_note(t->tid, suspend); /* before: suspending oneself returns after a resume */
+	r = SYS1(u, suspend ? VR_SYS_thread_suspend : VR_SYS_thread_resume, h);
 
 	trace(u, "thread_%s(%#llx) = %lld", suspend ? "suspend" : "resume", (unsigned long long)h,
 	      (long long)r);
 	if (want)
 		return expect("thread_suspend/resume", r, want);
-	expect("thread_suspend/resume", r, exited ? VR_ESRCH : 0);
+	expect("thread_suspend/resume", r, gone ? VR_ESRCH : 0);
 	/* Without a switch since, t is as the call left it (a switch may have
 	 * let it run, or exit and lose its record). */
 	if (r != 0 || ipch.context_switches != switches)
@@ -1431,6 +1585,7 @@ void ipch_idle(void)
 	if (ipch.timer_deadline > s.first)
 		ipch_fail("a thread wakes at %llu but the timer is set for %llu",
 			  (unsigned long long)s.first, (unsigned long long)ipch.timer_deadline);
+	sched_for_each_thread(check_suspended, NULL);
 	others = ipcf_others_alive(fz.root, &wake);
 	if (others && (wake == UINT64_MAX || wake - ipch.clock_ns > SLEEP_HORIZON_NS)) {
 		teardown();
@@ -1452,6 +1607,7 @@ static void decode(const uint8_t *d, size_t n)
 		fz.actors[i].proc = -1;
 	fz.nops = 0;
 	fz.nexits = 0;
+	fz.nsusp = 0;
 	fz.n_initial = 1 + (n > 0 ? d[0] : 0) % 4;
 	fz.obj_byte = n > 1 ? d[1] : 0;
 	fz.mode_byte = n > 2 ? d[2] : 0;

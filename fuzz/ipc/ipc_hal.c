@@ -140,11 +140,14 @@ noreturn void ipch_ctx_first(void *arg, void (*entry)(void *))
 }
 
 /* Lay out [stack, stack+size) so that switching to the returned sp runs
- * entry(arg) through the trampoline, with a 16-byte aligned call. */
+ * entry(arg) through the trampoline, with a 16-byte aligned call. The top
+ * HAL_MSG_REGS_OFF bytes (rounded up) stay unused: a real host's syscall
+ * entry keeps the user's message registers there (hal.h), and the harness's
+ * user code, which runs on this stack, keeps them there too (short IPC). */
 static uintptr_t init_stack(void *stack, size_t size, void (*entry)(void *), void *arg)
 {
 	uintptr_t top = ((uintptr_t)stack + size) & ~(uintptr_t)15;
-	uint64_t *sp = (uint64_t *)(top - 72);
+	uint64_t *sp = (uint64_t *)(top - ((HAL_MSG_REGS_OFF + 15) & ~15u) - 72);
 
 	unpoison(stack, size);
 	sp[0] = 0;                          /* r15 */

@@ -233,6 +233,18 @@ static void test_cspace_objects(void)
 	ro = sys_cap_mint((uint32_t)idle, VR_CAP_READ, 0, 0);
 	CHECK_EQ(sys_process_space((uint32_t)ro, VR_SPACE_CAPS), VR_ECAP_RIGHTS);
 	CHECK_OK(sys_cap_delete((uint32_t)ro));
+	/* WRITE alone is not enough: the space capability is a new original */
+	ro = sys_cap_mint((uint32_t)idle, VR_CAP_READ | VR_CAP_WRITE, 0, 0);
+	CHECK_EQ(sys_process_space((uint32_t)ro, VR_SPACE_CAPS), VR_ECAP_RIGHTS);
+	CHECK_OK(sys_cap_delete((uint32_t)ro));
+	/* and it gets no more rights than the process capability had */
+	ro = sys_cap_mint((uint32_t)idle, VR_CAP_READ | VR_CAP_WRITE | VR_CAP_DELEGATE, 0, 0);
+	cs = sys_process_space((uint32_t)ro, VR_SPACE_CAPS);
+	CHECK_OK(cs);
+	CHECK_OK(sys_cap_identify((uint32_t)cs, &ci));
+	CHECK_EQ(ci.rights, VR_CAP_READ | VR_CAP_WRITE | VR_CAP_DELEGATE);
+	CHECK_OK(sys_cap_delete((uint32_t)cs));
+	CHECK_OK(sys_cap_delete((uint32_t)ro));
 	cs = sys_process_space((uint32_t)idle, VR_SPACE_CAPS);
 	CHECK_OK(cs);
 	CHECK_OK(sys_cap_identify((uint32_t)cs, &ci));

@@ -152,6 +152,59 @@ static void test_suspend_resume(void)
 	CHECK_EQ(status, 9);
 }
 
+static struct vrt_thread *join_target;
+
+/* Joins join_target through a capability of its own, which the main
+ * thread deletes (with every other one) while this waits: the join must
+ * still see the exit status (review finding: the record was freed under
+ * the joiner). */
+static int lone_joiner(void *arg)
+{
+	int status = -1;
+	long err = sys_thread_join((uint32_t)(uintptr_t)arg, &status, 0, 0);
+
+	return err ? 1000 + (int)-err : status;
+}
+
+static void test_join_without_capabilities(void)
+{
+	struct vrt_thread *j;
+	uintptr_t span_stack;
+	long copy;
+	int status;
+
+	CHECK_OK(thread_start(&join_target, sleeper, (void *)(uintptr_t)(5 * MS)));
+	copy = sys_cap_copy(join_target->handle);
+	CHECK_OK(copy);
+	CHECK_OK(thread_start(&j, lone_joiner, (void *)(uintptr_t)copy));
+	sys_sleep(MS); /* the joiner waits */
+	CHECK_OK(sys_cap_delete((uint32_t)copy));
+	CHECK_OK(sys_cap_delete(join_target->handle));
+	CHECK_OK(thread_join(j, &status));
+	CHECK_EQ(status, 5);
+	/* join_target's capability is gone: free its stack by hand */
+	span_stack = (uintptr_t)join_target - VRT_THREAD_STACK_PAGES * VR_PAGE_SIZE;
+	CHECK_OK(sys_cap_delete(join_target->mem));
+	CHECK_OK(sys_mem_unmap((void *)span_stack, VRT_THREAD_STACK_PAGES + 1));
+}
+
+/* A killed thread cannot be suspended on its way out (review finding: it
+ * was parked for good, and its process could never be torn down). */
+static void test_kill_then_suspend(void)
+{
+	struct vrt_thread *t;
+	int status;
+
+	CHECK_OK(thread_start(&t, sleeper, (void *)(uintptr_t)(1000 * MS)));
+	sys_sleep(MS);
+	CHECK_OK(sys_thread_kill(t->handle, 9));
+	CHECK_EQ(sys_thread_suspend(t->handle), VR_ESRCH);
+	CHECK_EQ(sys_thread_resume(t->handle), VR_ESRCH);
+	CHECK_EQ(sys_thread_join(t->handle, &status, VR_IPC_TIMEOUT, 50 * MS), 0);
+	CHECK_EQ(status, 9);
+	CHECK_OK(thread_join(t, &status));
+}
+
 static void test_join_and_errors(void)
 {
 	struct vrt_thread *t;
@@ -223,14 +276,19 @@ static void test_join_and_errors(void)
 
 /* ---- Children: how processes with threads end ---- */
 
+static uint32_t first_thread; /* child_many: a thread the joiners wait for */
+
 static int blocked_forever(void *arg)
 {
 	long kind = (long)(uintptr_t)arg;
+	int status;
 
 	if (kind == 0)
 		sys_ipc_recv((uint32_t)shared_ep, 0);
 	else if (kind == 1)
 		sys_sleep(1000000 * MS);
+	else if (kind == 3)
+		sys_thread_join(first_thread, &status, 0, 0); /* killed while joining */
 	else
 		sys_notify_wait((uint32_t)shared_ep, 0); /* wrong type: returns at once */
 	for (;;)
@@ -238,17 +296,19 @@ static int blocked_forever(void *arg)
 	return 0; /* not reached */
 }
 
-/* N threads in IPC receive, sleep and a yield loop (some suspended); then
- * tell the parent (handle 0) and wait to be killed. */
+/* N threads in IPC receive, sleep, thread_join and a yield loop (some
+ * suspended); then tell the parent (handle 0) and wait to be killed. */
 static int child_many(long n)
 {
 	struct vrt_thread *t;
 
 	shared_ep = sys_endpoint_create();
 	for (long i = 0; i < n; i++) {
-		if (thread_start(&t, blocked_forever, (void *)(uintptr_t)(i % 3)) < 0)
+		if (thread_start(&t, blocked_forever, (void *)(uintptr_t)(i % 4)) < 0)
 			return 3;
-		if (i % 4 == 3)
+		if (i == 0)
+			first_thread = t->handle;
+		if (i % 5 == 4)
 			sys_thread_suspend(t->handle);
 	}
 	sys_ipc_send(0, VR_MSG_TAG(1, 0, 0), 0);
@@ -366,6 +426,8 @@ int main(int argc, char **argv)
 	test_tls_and_ipc();
 	test_suspend_resume();
 	test_join_and_errors();
+	test_join_without_capabilities();
+	test_kill_then_suspend();
 	test_process_end();
 	return ucheck_summary("threadtest");
 }

@@ -110,7 +110,7 @@
 	X(66, quota_cap_info, "cap q, struct vr_quota_info *out", "0")                             \
 	X(67, quota_cap_set, "cap q, uint64_t limit_bytes (may only go down)", "0")                \
 	X(68, process_space, "cap p, uint32_t which (VR_SPACE_CAPS or VR_SPACE_ADDR)",             \
-	  "handle of a capability (all rights) to p's capability or address space")                \
+	  "handle of a capability (with p's rights) to p's capability or address space")           \
 	X(69, cap_mint_to, "cap cs, cap src, uint32_t rights, uint64_t badge, uint64_t expiry_ns", \
 	  "the handle of the derived capability in cs")                                            \
 	X(70, cap_delete_in, "cap cs, uint32_t handle (in cs)", "0")                               \

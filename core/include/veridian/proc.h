@@ -107,13 +107,22 @@ bool proc_check_all(void);
 int thread_create(struct process *p, uintptr_t entry, uintptr_t sp, uintptr_t arg, uintptr_t tls,
 		  uintptr_t ipcbuf_va, struct thread **out);
 
+/* Undo thread_create() for a thread that never ran and that no capability
+ * names (its creator's cspace was full). */
+void thread_discard(struct thread *t);
+
 /* The current thread ends with `status`; the process ends with it if it
  * was the last thread (with the kill status if the process was killed). */
 noreturn void thread_exit(int status);
 
-/* Suspension takes effect at the thread's next kernel boundary (at once for
- * a thread waiting to run, or the caller itself); resume undoes it or
- * starts a new thread. VR_ESRCH once the thread has exited. */
+/* Exited, or killed and on its way out: the decoders of suspend and
+ * resume refuse it (VR_ESRCH), kill refuses an exited one. */
+bool thread_dying(const struct thread *t);
+
+/* Suspension takes effect when the thread next passes a switch point in
+ * the kernel (at once for a thread waiting to run, or the caller itself):
+ * it stops there, in whatever kernel operation it was in, until resumed.
+ * Resume undoes it or starts a new thread. */
 int thread_suspend(struct thread *t);
 int thread_resume(struct thread *t);
 

@@ -62,6 +62,13 @@ int quota_set_limit(struct quota *q, uint64_t limit);
 /* Bytes q may still charge, counting every ancestor's limit. */
 uint64_t quota_available(const struct quota *q);
 
+struct kobj;
+
+/* Return an object's memory charge (kobj.quota_bytes) to the quota that
+ * paid it, which the object kept alive with a reference. A no-op for
+ * objects the kernel made for itself (no quota). */
+void kobj_release_charge(struct kobj *obj);
+
 /* Register the quota object type (KOBJ_QUOTA, core/syscall_quota.c). */
 void quota_obj_init(void);
 

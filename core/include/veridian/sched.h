@@ -68,7 +68,6 @@ struct thread {
 	struct ktimer timeout;    /* SLEEPING: the wake-up; BLOCKED: an optional timeout */
 	struct sched_entity se;   /* policy state; se.link is in the run queue */
 	uintptr_t entry_pc, entry_sp, entry_arg; /* first entry to user mode */
-	uintptr_t entry_arg2;                    /* rsi at first entry: the IPC buffer */
 	uintptr_t tls;                           /* user TLS base (hal_set_user_tls) */
 	/* Life cycle (core/thread.c). A request takes effect at the thread's
 	 * next kernel boundary (thread_pending_work), so a thread is never
@@ -77,8 +76,9 @@ struct thread {
 		       * it calls thread_pending_work (kept off the IPC path) */
 	bool suspend_req;
 	bool kill_req;
-	bool exited; /* has left its process; exit_status is valid */
-	bool reaped; /* kernel stack freed; the record lives on while capabilities do */
+	bool exited;     /* has left its process; exit_status is valid */
+	bool reaped;     /* kernel stack freed; the record lives on while capabilities do */
+	int join_status; /* thread_join: the status the joined thread left us */
 	int kill_status;
 	int exit_status;
 	uintptr_t ipcbuf_va;    /* its own IPC buffer page (0: the process's first buffer) */
@@ -144,6 +144,10 @@ void sched_requeue(struct thread *t, struct waitq *wq);
 void waitq_remove(struct thread *t);
 void sched_wake_all(struct waitq *wq);
 void waitq_init(struct waitq *wq);
+
+/* A thread that never ran goes: its kernel stack is freed and the
+ * scheduler forgets it; the caller frees the record. */
+void sched_discard_new(struct thread *t);
 
 /* The current thread becomes SUSPENDED until sched_make_runnable(). */
 void sched_suspend(void);
