@@ -51,6 +51,11 @@ uint64_t sim_pit_next_edge(void)
 	return pit.running ? edge_time(pit.edges + 1) : UINT64_MAX;
 }
 
+bool sim_pit_running(void)
+{
+	return pit.running;
+}
+
 void sim_pit_advance(uint64_t now)
 {
 	uint64_t n;

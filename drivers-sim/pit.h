@@ -24,6 +24,9 @@ bool sim_pit_out(uint16_t port, uint8_t value);
 
 /* Raise line 0 for every period boundary passed up to `now` (at most one
  * edge: the line latches one). */
+/* Is a channel counting (so that sim_pit_advance() has work)? */
+bool sim_pit_running(void);
+
 void sim_pit_advance(uint64_t now);
 
 /* Clock value of the next edge, UINT64_MAX when the channel is idle. */
