@@ -38,3 +38,16 @@ tests_ipc_chantest_CFLAGS = $(USER_CFLAGS)
 tests_ipc_chantest_LDFLAGS = $(USER_LINKFLAGS)
 tests_ipc_chantest_LDADD = $(USER_LIBS)
 INITRAMFS_FILES += tests/ipc/chantest
+
+# core/ipc.c through the syscalls, on the real kernel (all of core/) over
+# the IPC fuzzer's fake HAL (fuzz/ipc/ipc_hal.c, ipc_check.c: used as is):
+# scripted scenarios of two or three processes (CMocka). Built without
+# $(SAN_CFLAGS): ipc_hal.c announces its stack switches to ASan only under
+# clang (__has_feature), and GCC's ASan reports them as stack underflows.
+check_PROGRAMS += tests/ipc/test-ipc
+tests_ipc_test_ipc_SOURCES = tests/ipc/test-ipc.c fuzz/ipc/ipc_hal.c fuzz/ipc/ipc_hal.h \
+	fuzz/ipc/ipc_check.c fuzz/ipc/ipc_fuzz.h $(CORE_SOURCES)
+tests_ipc_test_ipc_CPPFLAGS = $(HOST_CPPFLAGS)
+tests_ipc_test_ipc_CFLAGS = -std=gnu11 $(WARN_CFLAGS) $(CMOCKA_CFLAGS) -O1 -g -fno-omit-frame-pointer
+tests_ipc_test_ipc_LDADD = $(CMOCKA_LIBS)
+TESTS += tests/ipc/test-ipc
