@@ -68,6 +68,7 @@ void proc_init(const void *initrd, size_t initrd_size)
 	procs.next_pid = 1;
 	kobj_register_type(KOBJ_PROCESS, proc_obj_destroy);
 	kobj_register_type(KOBJ_VSPACE, vspace_obj_destroy);
+	thread_init();
 	quota_obj_init();
 }
 

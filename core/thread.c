@@ -70,14 +70,9 @@ void thread_reaped(struct thread *t)
 	thread_put_record(t);
 }
 
-static bool registered;
-
-static void register_type(void)
+void thread_init(void)
 {
-	if (!registered) {
-		kobj_register_type(KOBJ_THREAD, thread_obj_destroy);
-		registered = true;
-	}
+	kobj_register_type(KOBJ_THREAD, thread_obj_destroy);
 }
 
 /* Is the page at va one a new thread's IPC buffer may use? */
@@ -94,7 +89,6 @@ int thread_create(struct process *p, uintptr_t entry, uintptr_t sp, uintptr_t ar
 	struct thread *t;
 	int err;
 
-	register_type();
 	if (!ipcbuf_va_ok(p, ipcbuf_va))
 		return VR_EINVAL;
 	if (p->nthreads >= VR_THREADS_MAX)

@@ -11,6 +11,8 @@
  *   captest idle     sleep until killed
  *   captest mapped   like given, then read the page the parent mapped into
  *                    its address space and write an answer there
+ *   captest selfcap  send a capability to its own (main) thread on the
+ *                    endpoint at handle 0, then exit
  *   captest given    wait until a capability appears at handle 0 (put
  *                    there by the parent through its cspace capability),
  *                    then wait on it as a notification
@@ -279,12 +281,54 @@ static void test_cspace_objects(void)
 	CHECK_OK(sys_cap_delete((uint32_t)n));
 }
 
+static int selfcap(void)
+{
+	long me = sys_thread_self();
+
+	if (me < 0)
+		return 2;
+	ipc_buffer()->caps[0] = (uint32_t)me;
+	return sys_ipc_send(0, VR_MSG_TAG(1, 0, 1), 0) != 0;
+}
+
+/* A thread capability that outlives its thread (and its process) keeps
+ * only the record, which goes with the capability. */
+static void test_thread_cap_outlives_thread(void)
+{
+	long ep = sys_endpoint_create(), c, t;
+	struct vr_spawn_caps sc = { .count = 1 };
+	struct vr_meminfo before, after;
+	struct vr_cap_info ci;
+	int status;
+
+	CHECK_OK(ep);
+	sc.handles[0] = (uint32_t)ep;
+	c = sys_spawn_caps("bin/captest", 11, "captest selfcap", 15, &sc);
+	CHECK_OK(c);
+	CHECK_EQ(VR_MSG_NCAPS(sys_ipc_recv((uint32_t)ep, 0)), 1);
+	t = ipc_buffer()->caps[0];
+	CHECK_OK(wait_child((uint32_t)c, &status));
+	CHECK_EQ(status, 0);
+	CHECK_OK(sys_cap_identify((uint32_t)t, &ci));
+	CHECK_EQ(ci.type, VR_OBJ_THREAD);
+	CHECK_OK(sys_thread_join((uint32_t)t, &status, 0, 0));
+	CHECK_EQ(status, 0);
+	CHECK_EQ(sys_thread_suspend((uint32_t)t), VR_ESRCH);
+	CHECK_OK(vr_sys_meminfo((long)&before, 0, 0, 0, 0));
+	CHECK_OK(sys_cap_delete((uint32_t)t));
+	CHECK_OK(vr_sys_meminfo((long)&after, 0, 0, 0, 0));
+	CHECK_EQ(before.slab_objects - after.slab_objects, 1); /* the record */
+	CHECK_OK(sys_cap_delete((uint32_t)ep));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "hog"))
 		return hog();
 	if (argc == 2 && !strcmp(argv[1], "given"))
 		return given();
+	if (argc == 2 && !strcmp(argv[1], "selfcap"))
+		return selfcap();
 	if (argc == 2 && !strcmp(argv[1], "mapped"))
 		return mapped();
 	if (argc == 2 && !strcmp(argv[1], "idle")) {
@@ -295,5 +339,6 @@ int main(int argc, char **argv)
 	test_process_rights();
 	test_cspace_objects();
 	test_vspace_objects();
+	test_thread_cap_outlives_thread();
 	return ucheck_summary("captest");
 }

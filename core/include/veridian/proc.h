@@ -100,6 +100,10 @@ bool proc_check_all(void);
 
 /* ---- Threads (core/thread.c) ---- */
 
+/* Register the thread object type (from proc_init: thread_self can name
+ * any thread, not only those thread_create made). */
+void thread_init(void);
+
 /* Make a SUSPENDED thread of `p` (see abi.h for the arguments, already
  * checked to lie in p's slot) with its IPC buffer mapped at ipcbuf_va.
  * Charged to p's quota. VR_EAGAIN at VR_THREADS_MAX threads; VR_EBUSY if
