@@ -391,3 +391,68 @@ noreturn void hal_user_enter(uintptr_t pc, uintptr_t sp, uintptr_t arg)
 {
 	ipch_user_main(pc, sp, arg);
 }
+
+/* ---- The initrd of the harnesses ---- */
+
+/* A minimal static-pie ELF: one read+execute segment holding the headers
+ * and a few int3, entry at IPCH_ELF_ENTRY. Nothing executes it: the kernel
+ * loads it and hal_user_enter() runs harness code instead. */
+static size_t build_elf(uint8_t *buf)
+{
+	struct {
+		uint8_t ident[16];
+		uint16_t type, machine;
+		uint32_t version;
+		uint64_t entry, phoff, shoff;
+		uint32_t flags;
+		uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+	} eh = { { 0x7f, 'E', 'L', 'F', 2, 1, 1 },
+		 3,
+		 62,
+		 1,
+		 IPCH_ELF_ENTRY,
+		 64,
+		 0,
+		 0,
+		 64,
+		 56,
+		 1,
+		 0,
+		 0,
+		 0 };
+	struct {
+		uint32_t type, flags;
+		uint64_t offset, vaddr, paddr, filesz, memsz, align;
+	} ph = { 1, 5, 0, 0, 0, IPCH_ELF_ENTRY + 8, IPCH_ELF_ENTRY + 8, PAGE_SIZE };
+
+	memcpy(buf, &eh, sizeof(eh));
+	memcpy(buf + 64, &ph, sizeof(ph));
+	memset(buf + IPCH_ELF_ENTRY, 0xcc, 8);
+	return IPCH_ELF_ENTRY + 8;
+}
+
+static size_t cpio_add(uint8_t *out, size_t off, const char *name, const void *data, size_t size,
+		       unsigned mode)
+{
+	size_t namesize = strlen(name) + 1;
+
+	off += (size_t)sprintf(
+		(char *)out + off, "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x", 1u,
+		mode, 0u, 0u, 1u, 0u, (unsigned)size, 0u, 0u, 0u, 0u, (unsigned)namesize, 0u);
+	memcpy(out + off, name, namesize);
+	off = (off + namesize + 3) & ~(size_t)3;
+	memcpy(out + off, data, size);
+	return (off + size + 3) & ~(size_t)3;
+}
+
+size_t ipch_build_initrd(uint8_t *out, const char *prog)
+{
+	uint8_t elf[256];
+	size_t elf_size = build_elf(elf), n = 0;
+	char path[64];
+
+	snprintf(path, sizeof(path), "bin/%s", prog);
+	n = cpio_add(out, n, "bin/init", elf, elf_size, 0100755);
+	n = cpio_add(out, n, path, elf, elf_size, 0100755);
+	return cpio_add(out, n, "TRAILER!!!", "", 0, 0);
+}

@@ -51,6 +51,15 @@ void ipch_run(void);
  * Returns when the host calls ipch_run() again. */
 void ipch_to_host(void);
 
+/* Where the user programs of ipch_build_initrd() enter (image offset). */
+#define IPCH_ELF_ENTRY 120u
+
+/* Build a cpio initrd in `out` (at least 2 KiB) holding bin/init and
+ * bin/<prog> (each a minimal static-pie ELF that nothing executes: the
+ * kernel loads it and hal_user_enter() runs harness code instead).
+ * Returns its size. */
+size_t ipch_build_initrd(uint8_t *out, const char *prog);
+
 /* The last console output (at most 4 KiB, NUL-terminated), for reports. */
 const char *ipch_console_tail(void);
 

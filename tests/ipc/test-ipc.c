@@ -55,7 +55,7 @@
 #include <veridian/sched.h>
 
 #define RAM_BYTES (4u << 20)
-#define ELF_ENTRY 120u
+#define ELF_ENTRY IPCH_ELF_ENTRY
 #define INPUT_GAP_NS 1000000000ull
 #define MS 1000000ull
 #define NPROG 3u
@@ -346,53 +346,12 @@ void ipch_idle(void)
 
 /* ---- The host side --------------------------------------------------------- */
 
-/* A minimal static-pie ELF (as in fuzz/ipc/ipc_fuzz.c): loaded, never run. */
-static size_t build_elf(uint8_t *buf)
-{
-	struct {
-		uint8_t ident[16];
-		uint16_t type, machine;
-		uint32_t version;
-		uint64_t entry, phoff, shoff;
-		uint32_t flags;
-		uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-	} eh = {
-		{ 0x7f, 'E', 'L', 'F', 2, 1, 1 }, 3, 62, 1, ELF_ENTRY, 64, 0, 0, 64, 56, 1, 0, 0, 0
-	};
-	struct {
-		uint32_t type, flags;
-		uint64_t offset, vaddr, paddr, filesz, memsz, align;
-	} ph = { 1, 5, 0, 0, 0, ELF_ENTRY + 8, ELF_ENTRY + 8, PAGE_SIZE };
-
-	memcpy(buf, &eh, sizeof(eh));
-	memcpy(buf + 64, &ph, sizeof(ph));
-	memset(buf + ELF_ENTRY, 0xcc, 8);
-	return ELF_ENTRY + 8;
-}
-
-static size_t cpio_add(uint8_t *out, size_t off, const char *name, const void *data, size_t size,
-		       unsigned mode)
-{
-	size_t namesize = strlen(name) + 1;
-
-	off += (size_t)sprintf(
-		(char *)out + off, "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x", 1u,
-		mode, 0u, 0u, 1u, 0u, (unsigned)size, 0u, 0u, 0u, 0u, (unsigned)namesize, 0u);
-	memcpy(out + off, name, namesize);
-	off = (off + namesize + 3) & ~(size_t)3;
-	memcpy(out + off, data, size);
-	return (off + size + 3) & ~(size_t)3;
-}
-
 static int boot(void **state)
 {
-	static uint8_t elf[256], initrd[2048];
-	size_t elf_size = build_elf(elf), n = 0;
+	static uint8_t initrd[2048];
+	size_t n = ipch_build_initrd(initrd, "prog");
 
 	(void)state;
-	n = cpio_add(initrd, n, "bin/init", elf, elf_size, 0100755);
-	n = cpio_add(initrd, n, "bin/prog", elf, elf_size, 0100755);
-	n = cpio_add(initrd, n, "TRAILER!!!", "", 0, 0);
 	sc.phase = PH_BOOT;
 	ipch_boot(RAM_BYTES, initrd, n);
 	sc.booted = true;
