@@ -4,15 +4,11 @@
 # poweroff debug-exit status together with the ipctest summary line.
 . "$top_srcdir/tests/system/qemu-lib.sh"
 
-SHELL_INPUT='ipctest\nreclaimtest\necho-server\nchantest 20000 3\npoweroff\n'
-qemu_session -M microvm,acpi=off -kernel "$ELF" >"$tmp/log"
-test "$qemu_status" -eq 124 && { cat "$tmp/log"; fail "QEMU timed out"; }
+qemu_shell ipctest reclaimtest echo-server 'chantest 20000 3'
 grep -Eq '^ipctest: [0-9]+ checks, 0 failed$' "$tmp/serial" || {
 	cat "$tmp/log" >&2
 	fail "ipctest reported failures"
 }
-expect_in "$tmp/serial" 'power off (status 0' "power-off message"
-test "$qemu_status" -eq 1 || fail "QEMU exit status $qemu_status, expected 1 (poweroff 0)"
 grep -Eq '^reclaimtest: [0-9]+ rounds, free pages before ([0-9]+) after \1, 0 failures$' \
 	"$tmp/serial" || { cat "$tmp/log" >&2; fail "reclaimtest: memory not reclaimed"; }
 expect_in "$tmp/serial" 'got "HELLO, CAPABILITIES"' "examples/echo-server"
